@@ -1,0 +1,18 @@
+"""nmfbio: non-negative matrix factorization for biological and neural data.
+
+X (features × samples) ≈ W H with W, H ≥ 0: W holds the parts (mutational signatures,
+neural assemblies, gene programs), H the recipes (exposures, activations, usages). Start
+with :func:`nmfbio.fit`; the solver on plain arrays is in :mod:`nmfbio.solver`, file
+adapters in :mod:`nmfbio.io`.
+"""
+
+from nmfbio.data import fit
+from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
+from nmfbio.solver import NMFResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning", "DataWarning", "FormatError", "NMFInputError", "NMFResult", "fit",
+    "__version__",
+]

@@ -1,0 +1,72 @@
+"""Atomic file output: write to a temporary file beside the target, then rename.
+
+Used by every writer in nmfbio so that an interrupted run never leaves a half-written file,
+and so that no writer silently replaces one of its own inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "check_not_input"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` when the block succeeds.
+
+    Parameters
+    ----------
+    path : path-like
+        Final destination.
+    suffix : str, optional
+        Suffix of the temporary file (some writers pick the format from it). Defaults to the
+        destination's suffix.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_path(os.path.join(d, "a.txt")) as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> open(os.path.join(d, "a.txt")).read()
+    'hello'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
+        dir=path.parent,
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def check_not_input(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike]):
+    """Raise ``FileExistsError`` when an output path is one of the inputs.
+
+    Parameters
+    ----------
+    outputs, inputs : iterables of path-like
+
+    Examples
+    --------
+    >>> check_not_input(["out/W.tsv"], ["data.csv"])
+    """
+    ins = {Path(p).resolve() for p in inputs}
+    for out in outputs:
+        if Path(out).resolve() in ins:
+            raise FileExistsError(
+                f"refusing to write {out}: it is one of the inputs; choose another output path"
+            )

@@ -1,0 +1,225 @@
+"""Compiled cyclic coordinate descent (CCD) kernels for the generalised KL and masked
+Frobenius losses.
+
+This is the inner loop of the solver: one call updates every column of one factor (for all
+restarts of a batch at once, in parallel over columns) with the other factor fixed. The
+KL rule follows Hsieh & Dhillon (2011, KDD, "Fast coordinate descent methods with variable
+selection for non-negative matrix factorization"): a Newton step on each one-variable
+subproblem while the column of the model ``y = W h`` is kept up to date. Each coordinate's
+1-D function f has a decreasing second derivative (f' is concave), so a step to the right
+never overshoots, and a step to the left is accepted only when f'(d) + f'(0) >= 0, which by
+concavity of f' guarantees f(d) <= f(0); otherwise the step is halved. The objective
+therefore never increases. Frobenius coordinate steps are exact minimisers.
+
+Layouts (all C-contiguous, float64):
+  data  ``Xc`` (n_cols, L): row j is column j of the problem ``X ≈ F^T U^T``;
+  fixed ``F`` (B, r, L): row k is component k of the fixed factor;
+  updated ``U`` (B, n_cols, r): row j holds the r coefficients of column j.
+For the H-step: Xc = X.T, F = W.T, U = H.T. For the W-step: Xc = X, F = H, U = W.
+Nothing here validates input: the caller (``solver.core``) has.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_FAST = {"reassoc", "contract", "arcp", "nsz"}
+_TINY = 1e-300
+# float32 machine epsilon: scikit-learn clips the model at this value in its KL loss
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _kl_terms(x, obs, use_mask, w, y, d):
+    """(sum w x / y_d, sum w^2 x / y_d^2) over observed x > 0, with y_d = y + w d."""
+    q1 = 0.0
+    q2 = 0.0
+    for i in range(x.shape[0]):
+        xi = x[i]
+        if xi > 0.0 and (not use_mask or obs[i]):
+            wi = w[i]
+            yi = y[i] + wi * d
+            if yi < _TINY:
+                yi = _TINY
+            t = wi * xi / yi
+            q1 += t
+            q2 += t * wi / yi
+    return q1, q2
+
+
+@njit(cache=True, fastmath=_FAST)
+def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
+    """Newton steps on one KL coordinate; ``c`` = sum of observed w + l1. Updates ``y``."""
+    q1, q2 = _kl_terms(x, obs, use_mask, w, y, 0.0)
+    g = c - q1
+    for _ in range(n_inner):
+        if q2 > 0.0:
+            d = -g / q2
+        elif g > 0.0:
+            d = -u
+        else:
+            d = 0.0
+        if d < -u:
+            d = -u
+        if d == 0.0:
+            break
+        if d < 0.0:
+            accepted = False
+            for _bt in range(50):
+                q1n, q2n = _kl_terms(x, obs, use_mask, w, y, d)
+                gn = c - q1n
+                if gn + g >= 0.0:
+                    accepted = True
+                    break
+                d *= 0.5
+            if not accepted:
+                break
+        un = u + d
+        if un < 0.0:
+            un = 0.0
+        d = un - u
+        u = un
+        for i in range(y.shape[0]):
+            y[i] += w[i] * d
+        q1, q2 = _kl_terms(x, obs, use_mask, w, y, 0.0)
+        g = c - q1
+    return u
+
+
+@njit(cache=True, fastmath=_FAST)
+def _fro_coord(x, obs, use_mask, w, y, u, l1):
+    """Exact minimiser of one masked Frobenius coordinate (with L1). Updates ``y``."""
+    g = l1
+    hs = 0.0
+    for i in range(x.shape[0]):
+        if not use_mask or obs[i]:
+            wi = w[i]
+            g += wi * (y[i] - x[i])
+            hs += wi * wi
+    if hs > 0.0:
+        d = -g / hs
+    elif g > 0.0:
+        d = -u
+    else:
+        d = 0.0
+    un = u + d
+    if un < 0.0:
+        un = 0.0
+    d = un - u
+    if d != 0.0:
+        for i in range(y.shape[0]):
+            y[i] += w[i] * d
+    return un
+
+
+@njit(cache=True, fastmath=_FAST)
+def _col_loss(x, obs, use_mask, y, kl):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if not use_mask or obs[i]:
+            xi = x[i]
+            yi = y[i]
+            if kl:
+                if xi > 0.0:
+                    yc = yi if yi > EPS32 else EPS32
+                    s += xi * np.log(xi / yc) - xi
+                s += yi
+            else:
+                r = xi - yi
+                s += 0.5 * r * r
+    return s
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, col_loss):
+    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem."""
+    B, ncol, r = U.shape
+    L = Xc.shape[1]
+    for t in prange(B * ncol):
+        b = t // ncol
+        j = t - b * ncol
+        if not active[b]:
+            continue
+        x = Xc[j]
+        obs = Mc[j] if use_mask else Mc[0]
+        y = np.zeros(L)
+        for k in range(r):
+            u = U[b, j, k]
+            if u != 0.0:
+                fk = F[b, k]
+                for i in range(L):
+                    y[i] += fk[i] * u
+        for k in range(r):
+            fk = F[b, k]
+            if kl:
+                if use_mask:
+                    c = l1
+                    for i in range(L):
+                        if obs[i]:
+                            c += fk[i]
+                else:
+                    c = Fsum[b, k] + l1
+                U[b, j, k] = _kl_coord(x, obs, use_mask, fk, y, U[b, j, k], c, n_inner)
+            else:
+                U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1)
+        if want_loss:
+            col_loss[b, j] = _col_loss(x, obs, use_mask, y, kl)
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_loss, col_loss):
+    """One KL CCD sweep for sparse data given as compressed columns (``indptr``/``indices``/
+    ``data`` of the problem's columns). The model is evaluated only at stored entries; the
+    sum over all entries uses ``Fsum`` (row sums of ``F``)."""
+    B, ncol, r = U.shape
+    dummy = np.ones(1, dtype=np.bool_)
+    for t in prange(B * ncol):
+        b = t // ncol
+        j = t - b * ncol
+        if not active[b]:
+            continue
+        lo = indptr[j]
+        hi = indptr[j + 1]
+        nnz = hi - lo
+        x = data[lo:hi]
+        idx = indices[lo:hi]
+        y = np.zeros(nnz)
+        w = np.empty(nnz)
+        for k in range(r):
+            u = U[b, j, k]
+            if u != 0.0:
+                fk = F[b, k]
+                for i in range(nnz):
+                    y[i] += fk[idx[i]] * u
+        for k in range(r):
+            fk = F[b, k]
+            for i in range(nnz):
+                w[i] = fk[idx[i]]
+            U[b, j, k] = _kl_coord(x, dummy, False, w, y, U[b, j, k], Fsum[b, k] + l1, n_inner)
+        if want_loss:
+            s = 0.0
+            for i in range(nnz):
+                xi = x[i]
+                if xi > 0.0:
+                    yc = y[i] if y[i] > EPS32 else EPS32
+                    s += xi * np.log(xi / yc) - xi
+            for k in range(r):
+                s += Fsum[b, k] * U[b, j, k]
+            col_loss[b, j] = s
+
+
+@njit(parallel=True, cache=True)
+def sparse_model_at(indptr, indices, W, H):
+    """Model values ``(W H)`` at the stored entries of a CSR matrix (rows = features)."""
+    n_rows = indptr.shape[0] - 1
+    out = np.empty(indices.shape[0])
+    r = W.shape[1]
+    for i in prange(n_rows):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            s = 0.0
+            for k in range(r):
+                s += W[i, k] * H[k, j]
+            out[p] = s
+    return out
