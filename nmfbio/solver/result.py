@@ -208,6 +208,7 @@ class NMFResult:
                 objective=float(f.attrs["objective"]), loss_name=str(f.attrs["loss_name"]),
                 history=f["history"][()], n_iter=int(f.attrs["n_iter"]),
                 converged=bool(f.attrs["converged"]), seed=None if seed < 0 else seed,
-                params=json.loads(f.attrs["params"]), restart_objectives=f["restart_objectives"][()],
+                params=json.loads(f.attrs["params"]),
+                restart_objectives=f["restart_objectives"][()],
                 **names,
             )
