@@ -133,7 +133,9 @@ def _col_loss(x, obs, use_mask, y, kl):
 
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, col_loss):
-    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem."""
+    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem.
+
+    ``l1`` (B, r) is the L1 weight of each coefficient of component k in run b."""
     B, ncol, r = U.shape
     L = Xc.shape[1]
     for t in prange(B * ncol):
@@ -154,15 +156,15 @@ def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, 
             fk = F[b, k]
             if kl:
                 if use_mask:
-                    c = l1
+                    c = l1[b, k]
                     for i in range(L):
                         if obs[i]:
                             c += fk[i]
                 else:
-                    c = Fsum[b, k] + l1
+                    c = Fsum[b, k] + l1[b, k]
                 U[b, j, k] = _kl_coord(x, obs, use_mask, fk, y, U[b, j, k], c, n_inner)
             else:
-                U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1)
+                U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1[b, k])
         if want_loss:
             col_loss[b, j] = _col_loss(x, obs, use_mask, y, kl)
 
@@ -196,7 +198,8 @@ def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_l
             fk = F[b, k]
             for i in range(nnz):
                 w[i] = fk[idx[i]]
-            U[b, j, k] = _kl_coord(x, dummy, False, w, y, U[b, j, k], Fsum[b, k] + l1, n_inner)
+            U[b, j, k] = _kl_coord(x, dummy, False, w, y, U[b, j, k], Fsum[b, k] + l1[b, k],
+                                   n_inner)
         if want_loss:
             s = 0.0
             for i in range(nnz):

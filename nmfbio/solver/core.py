@@ -144,7 +144,7 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
 
     opts = dict(l1_W=l1_W, l1_H=l1_H, max_iter=max_iter, tol=tol)
     if lossobj.name == "frobenius" and mask is None:
-        W, H, hist, n_iter, conv = _fit_hals(Xv, W, H, **opts)
+        W, H, hist, n_iter, conv = _fit_hals(Xv, W, H, lossobj=lossobj, **opts)
         algo = "hals"
     else:
         W, H, hist, n_iter, conv = _fit_ccd(Xv, mask, W, H, kl=lossobj.is_kl, **opts)
@@ -196,6 +196,36 @@ def _normalize(W, H):
     Hn[~live] = 0.0
     order = np.argsort(-Hn.sum(axis=1), kind="stable")
     return np.ascontiguousarray(Wn[:, order]), np.ascontiguousarray(Hn[order])
+
+
+def _penalty_mode(l1_W, l1_H):
+    """Which factor's scale is pinned while fitting.
+
+    With L1 on one factor only, the objective could be lowered forever by moving scale to
+    the unpenalised factor. Then the unpenalised factor is kept at unit sums (W's columns
+    for ``l1_H`` alone, H's rows for ``l1_W`` alone): the penalty acts on the recipes of
+    normalised parts (or vice versa), the well-posed problem users mean.
+    """
+    if l1_H > 0 and l1_W == 0:
+        return "W"  # W columns sum to 1
+    if l1_W > 0 and l1_H == 0:
+        return "H"  # H rows sum to 1
+    return None
+
+
+def _rescale(P, Q, axis_p, axis_q, idx):
+    """Make P's component sums 1 for runs ``idx``, moving the scale into Q (P·Q unchanged)."""
+    for b in idx:
+        s = P[b].sum(axis=axis_p)
+        s = np.where(s > 0, s, 1.0)
+        if axis_p == 0:
+            P[b] /= s
+        else:
+            P[b] /= s[:, None]
+        if axis_q == 0:
+            Q[b] *= s
+        else:
+            Q[b] *= s[:, None]
 
 
 def _converged(prev, cur, tol):
@@ -259,11 +289,29 @@ def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol):
         rows = (X, Mr)
         cols = (np.ascontiguousarray(X.T), Mc)
 
+    mode = _penalty_mode(l1_W, l1_H)
+    every = np.arange(B)
+    if mode == "W":
+        _rescale(Wm, Ht, 0, 0, every)  # W (m, r): columns sum to 1; H^T (n, r) scaled
+    elif mode == "H":
+        _rescale(Ht, Wm, 0, 0, every)
+
     def step(active):
+        idx = np.flatnonzero(active)
+        L1 = np.full((B, r), l1_W)
+        if mode == "W":  # penalty l1_H·s_k·|h_k| moves onto the scale s_k of w_k
+            L1 += l1_H * Ht.sum(axis=1)
         F = np.ascontiguousarray(Ht.transpose(0, 2, 1))  # (B, r, n) = H
-        run(rows, F, Wm, active, l1_W, False, col_loss_w)
+        run(rows, F, Wm, active, L1, False, col_loss_w)
+        if mode == "W":
+            _rescale(Wm, Ht, 0, 0, idx)
+        L1 = np.full((B, r), l1_H)
+        if mode == "H":
+            L1 += l1_W * Wm.sum(axis=1)
         F = np.ascontiguousarray(Wm.transpose(0, 2, 1))  # (B, r, m) = W^T
-        run(cols, F, Ht, active, l1_H, True, col_loss_h)
+        run(cols, F, Ht, active, L1, True, col_loss_h)
+        if mode == "H":
+            _rescale(Ht, Wm, 0, 0, idx)
         return (col_loss_h.sum(axis=1) + l1_W * Wm.sum(axis=(1, 2))
                 + l1_H * Ht.sum(axis=(1, 2)))
 
@@ -273,7 +321,8 @@ def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol):
 
 # --------------------------------------------------------------------------- Frobenius
 def _hals_sweeps(U, A, G, l1, max_inner):
-    """Accelerated HALS on rows of U (B, r, c) for min ½‖X − FᵀU‖² with A = F X, G = F Fᵀ."""
+    """Accelerated HALS on rows of U (B, r, c) for min ½‖X − FᵀU‖² + Σ_k l1_k·Σu_k with
+    A = F X, G = F Fᵀ and l1 of shape (B, r)."""
     r = U.shape[1]
     first = None
     diag = np.einsum("bkk->bk", G)
@@ -281,7 +330,7 @@ def _hals_sweeps(U, A, G, l1, max_inner):
     for _ in range(max_inner):
         change = 0.0
         for k in range(r):
-            num = A[:, k, :] - np.matmul(G[:, k:k + 1, :], U)[:, 0, :] - l1
+            num = A[:, k, :] - np.matmul(G[:, k:k + 1, :], U)[:, 0, :] - l1[:, k, None]
             new = np.maximum(U[:, k, :] + num / safe[:, k, None], 0.0)
             new = np.where(diag[:, k, None] > 0, new, U[:, k, :])
             change += float(np.sum((new - U[:, k, :]) ** 2))
@@ -293,7 +342,7 @@ def _hals_sweeps(U, A, G, l1, max_inner):
     return U
 
 
-def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol):
+def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol, lossobj):
     B, m, r = W.shape
     n = H.shape[2]
     Wt = np.ascontiguousarray(W.transpose(0, 2, 1))  # (B, r, m)
@@ -319,22 +368,45 @@ def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol):
             return np.ascontiguousarray(out.T.reshape(b, r, rows))
         return np.matmul(F, data)
 
+    mode = _penalty_mode(l1_W, l1_H)
+    every = np.arange(B)
+    if mode == "W":
+        _rescale(Wt, H, 1, 1, every)  # rows of Wᵀ (columns of W) sum to 1
+    elif mode == "H":
+        _rescale(H, Wt, 1, 1, every)
+
     def step(active):
         idx = np.flatnonzero(active)
         Wa, Ha = Wt[idx], H[idx]
+        nb = len(idx)
         # W-step: min over W of ½‖Xᵀ − Hᵀ W‖² : rows of Wᵀ, with A = H Xᵀ, G = H Hᵀ
+        L1 = np.full((nb, r), l1_W)
+        if mode == "W":
+            L1 += l1_H * Ha.sum(axis=2)
         A = products(Ha, XT, X, m)
         G = np.matmul(Ha, Ha.transpose(0, 2, 1))
-        Wa = _hals_sweeps(Wa, A, G, l1_W, inner_W)
+        Wa = _hals_sweeps(Wa, A, G, L1, inner_W)
+        if mode == "W":
+            _rescale(Wa, Ha, 1, 1, range(nb))
         # H-step
+        L1 = np.full((nb, r), l1_H)
+        if mode == "H":
+            L1 += l1_W * Wa.sum(axis=2)
         A = products(Wa, X, XT, n)
         G = np.matmul(Wa, Wa.transpose(0, 2, 1))
-        Ha = _hals_sweeps(Ha, A, G, l1_H, inner_H)
+        Ha = _hals_sweeps(Ha, A, G, L1, inner_H)
+        if mode == "H":
+            _rescale(Ha, Wa, 1, 1, range(nb))
+            A = products(Wa, X, XT, n)
+            G = np.matmul(Wa, Wa.transpose(0, 2, 1))
         Wt[idx], H[idx] = Wa, Ha
         HH = np.matmul(Ha, Ha.transpose(0, 2, 1))
         fit = 0.5 * normX2 - np.einsum("brc,brc->b", A, Ha) + 0.5 * np.einsum("bkl,bkl->b", G, HH)
+        for t in np.flatnonzero(fit < 1e-6 * 0.5 * normX2):
+            # near an exact fit the expanded formula cancels: use the exact residual
+            fit[t] = lossobj.value(X, Wa[t].T, Ha[t])
         obj = np.full(B, np.nan)
-        obj[idx] = np.maximum(fit, 0.0) + l1_W * Wa.sum(axis=(1, 2)) + l1_H * Ha.sum(axis=(1, 2))
+        obj[idx] = fit + l1_W * Wa.sum(axis=(1, 2)) + l1_H * Ha.sum(axis=(1, 2))
         return obj
 
     hist, n_iter, conv = _loop(step, B, max_iter, tol, "hals")

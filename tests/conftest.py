@@ -1,0 +1,36 @@
+"""Shared generators for the test suite: planted non-negative models with known factors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def planted(m=40, n=60, r=3, seed=0, scale=50.0, poisson=True):
+    """A planted model X ~ Poisson(W H) (or exactly W H) with gamma-distributed factors."""
+    rng = np.random.default_rng(seed)
+    W = rng.gamma(0.6, size=(m, r))
+    W /= W.sum(axis=0)
+    H = rng.gamma(0.8, size=(r, n)) * scale
+    Y = W @ H
+    X = rng.poisson(Y).astype(float) if poisson else Y
+    # no all-zero rows/columns (they would raise a DataWarning, an error in the test run)
+    X[:, X.sum(axis=0) == 0] += 1.0
+    X[X.sum(axis=1) == 0, :] += 1.0
+    return X, W, H
+
+
+def match_cosine(A, B):
+    """Mean cosine of columns of A and B after Hungarian matching (permutation/scale-free)."""
+    from scipy.optimize import linear_sum_assignment
+
+    An = A / np.linalg.norm(A, axis=0)
+    Bn = B / np.linalg.norm(B, axis=0)
+    C = An.T @ Bn
+    ri, ci = linear_sum_assignment(-C)
+    return C[ri, ci]
+
+
+@pytest.fixture
+def counts():
+    return planted()

@@ -1,0 +1,219 @@
+"""Invariants of the solver: losses, monotone objective, recovery, dense == sparse, seeds."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import match_cosine, planted
+
+import nmfbio
+from nmfbio.errors import ConvergenceWarning
+from nmfbio.solver import KL, Frobenius, nmf, nmf_runs
+
+LOSS_NAMES = ["frobenius", "kl"]
+
+
+def naive_loss(name, X, W, H, mask=None):
+    """Obvious, slow reference: loop over every observed entry."""
+    Y = W @ H
+    eps = np.finfo(np.float32).eps
+    total = 0.0
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if mask is not None and not mask[i, j]:
+                continue
+            x, y = X[i, j], Y[i, j]
+            if name == "frobenius":
+                total += 0.5 * (x - y) ** 2
+            else:
+                total += (x * np.log(x / max(y, eps)) - x if x > 0 else 0.0) + y
+    return total
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_fast_loss_equals_naive_and_sklearn(name):
+    from sklearn.decomposition._nmf import _beta_divergence
+
+    rng = np.random.default_rng(1)
+    X, _, _ = planted(12, 15, 2, seed=1)
+    X[rng.random(X.shape) < 0.3] = 0  # zeros exercise the x = 0 branch of KL
+    W = rng.random((12, 2))
+    H = rng.random((2, 15))
+    lossobj = Frobenius() if name == "frobenius" else KL()
+    ref = naive_loss(name, X, W, H)
+    assert lossobj.value(X, W, H) == pytest.approx(ref, rel=1e-12)
+    assert lossobj.value(sp.csr_matrix(X), W, H) == pytest.approx(ref, rel=1e-10)
+    beta = 2 if name == "frobenius" else 1
+    assert lossobj.value(X, W, H) == pytest.approx(_beta_divergence(X, W, H, beta), rel=1e-10)
+    mask = rng.random(X.shape) > 0.25
+    assert lossobj.value(X, W, H, mask) == pytest.approx(naive_loss(name, X, W, H, mask),
+                                                         rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::nmfbio.errors.ConvergenceWarning")
+@pytest.mark.parametrize("name", LOSS_NAMES)
+@pytest.mark.parametrize("l1", [0.0, 2.0])
+@pytest.mark.parametrize("kind", ["dense", "masked", "sparse"])
+def test_objective_never_increases(name, l1, kind):
+    X, _, _ = planted(30, 40, 3, seed=2)
+    mask = None
+    if kind == "masked":
+        mask = np.random.default_rng(3).random(X.shape) > 0.2
+    if kind == "sparse":
+        X = sp.csr_matrix(X)
+    res = nmf(X, 3, loss=name, l1_W=l1, l1_H=l1, mask=mask, init="random", seed=4,
+              max_iter=150, tol=1e-10)
+    h = res.history
+    assert len(h) > 5
+    assert np.all(np.diff(h) <= 1e-10 * np.abs(h[:-1])), np.diff(h).max()
+    # the in-loop objective agrees with the exact loss (+ penalties) of the final factors
+    if l1 == 0:
+        assert h[-1] == pytest.approx(res.loss, rel=1e-7)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_planted_exact_model_is_recovered(name):
+    # sparse planted factors with pure samples and features: the factorization is unique
+    rng = np.random.default_rng(5)
+    W = rng.gamma(0.6, size=(30, 4)) * (rng.random((30, 4)) < 0.6)
+    H = rng.gamma(0.8, size=(4, 50)) * (rng.random((4, 50)) < 0.6) * 50
+    W[:4] = np.eye(4)
+    H[:, :4] = 50 * np.eye(4)
+    H[0, H.sum(axis=0) == 0] = 10.0
+    W[W.sum(axis=1) == 0, 0] = 0.5
+    X = W @ H
+    res = nmfbio.fit(X, 4, loss=name, seed=0, tol=1e-12, max_iter=3000, restarts=3)
+    rel = res.loss / (Frobenius().value(X, np.zeros((30, 1)), np.zeros((1, 50))) if
+                      name == "frobenius" else float(X.sum()))
+    assert rel < 1e-6
+    assert match_cosine(res.W, W).min() > 0.999
+    assert match_cosine(res.H.T, H.T).min() > 0.999
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_worked_example(name):
+    W = np.array([[2, 0.5], [0, 1.5], [1, 0]])
+    H = np.array([[1, 0, 2, 1], [0.5, 1, 0, 0.5]])
+    X = W @ H
+    res = nmfbio.fit(X, 2, loss=name, seed=0, tol=1e-14, max_iter=5000)
+    assert res.loss < 1e-10
+    np.testing.assert_allclose(res.reconstruct()[:, 2], [4, 0, 2], atol=1e-5)
+    np.testing.assert_allclose(res.W.sum(axis=0), 1.0)
+    # components ordered by contribution
+    assert np.all(np.diff(res.H.sum(axis=1)) <= 0)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_dense_equals_sparse(name):
+    X, _, _ = planted(40, 50, 3, seed=6)
+    X[X < 2] = 0  # genuinely sparse
+    X[:, X.sum(axis=0) == 0] = 1.0
+    X[X.sum(axis=1) == 0, :] = 1.0
+    # the same algorithm on the same numbers: only the order of floating-point sums differs
+    d = nmf(X, 3, loss=name, seed=7, tol=1e-9, max_iter=2000)
+    for fmt in (sp.csr_matrix, sp.csc_matrix):
+        s = nmf(fmt(X), 3, loss=name, seed=7, tol=1e-9, max_iter=2000)
+        assert s.loss == pytest.approx(d.loss, rel=1e-7)
+        np.testing.assert_allclose(s.W, d.W, atol=1e-4)
+        np.testing.assert_allclose(s.H / d.H.max(), d.H / d.H.max(), atol=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore::nmfbio.errors.ConvergenceWarning")
+def test_sparse_input_is_never_densified(monkeypatch):
+    X, _, _ = planted(40, 50, 3, seed=8)
+    S = sp.csr_matrix(X)
+
+    def forbid(*args, **kwargs):
+        raise AssertionError("a sparse matrix was densified")
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):
+        monkeypatch.setattr(cls, "toarray", forbid)
+        monkeypatch.setattr(cls, "todense", forbid)
+    for name in LOSS_NAMES:
+        for init in ("nndsvda", "random"):
+            res = nmf(S, 3, loss=name, init=init, seed=0, max_iter=50, tol=1e-4)
+            assert np.isfinite(res.loss)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_float32_input_matches_float64(name):
+    X, _, _ = planted(30, 40, 3, seed=9)
+    a = nmf(X, 3, loss=name, seed=1)
+    b = nmf(X.astype(np.float32), 3, loss=name, seed=1)
+    assert b.W.dtype == np.float64
+    assert b.loss == pytest.approx(a.loss, rel=1e-6)
+    np.testing.assert_allclose(b.W, a.W, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_same_seed_same_result_and_restarts(name):
+    X, _, _ = planted(30, 40, 3, seed=10)
+    a = nmf(X, 3, loss=name, seed=11, restarts=4)
+    b = nmf(X, 3, loss=name, seed=11, restarts=4)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.H, b.H)
+    np.testing.assert_array_equal(a.history, b.history)
+    assert a.objective == pytest.approx(a.restart_objectives.min())
+    assert len(a.restart_objectives) == 4
+    # each run of a batch equals the same run fitted alone (batching changes nothing)
+    runs = nmf_runs(X, 3, loss=name, seed=11, restarts=4, init="random")
+    solo = nmf_runs(X, 3, loss=name, seed=11, restarts=4, init="random")
+    for r1, r2 in zip(runs, solo, strict=True):
+        np.testing.assert_array_equal(r1.W, r2.W)
+    c = nmf(X, 3, loss=name, seed=12, init="random")
+    assert not np.allclose(c.W, nmf(X, 3, loss=name, seed=13, init="random").W)
+
+
+def test_seed_none_is_recorded_and_reproduces():
+    X, _, _ = planted(20, 30, 2, seed=14)
+    a = nmf(X, 2, loss="kl", init="random")
+    assert isinstance(a.seed, int)
+    b = nmf(X, 2, loss="kl", init="random", seed=a.seed)
+    np.testing.assert_array_equal(a.W, b.W)
+
+
+def test_masked_entries_take_no_part():
+    X, _, _ = planted(30, 40, 3, seed=15)
+    mask = np.random.default_rng(16).random(X.shape) > 0.2
+    for name in LOSS_NAMES:
+        a = nmf(X, 3, loss=name, mask=mask, seed=2)
+        Y = X.copy()
+        Y[~mask] = np.nan  # NaN is allowed where masked out ...
+        Y[0, 0] = Y[0, 0] if mask[0, 0] else np.inf
+        b = nmf(Y, 3, loss=name, mask=mask, seed=2)
+        np.testing.assert_array_equal(a.W, b.W)  # ... and changes nothing
+        Z = X.copy()
+        Z[~mask] = 1e6  # wildly different held-out values: same fit
+        c = nmf(Z, 3, loss=name, mask=mask, seed=2)
+        np.testing.assert_allclose(c.W, a.W, atol=1e-12)
+
+
+def test_l1_makes_factors_sparser():
+    X, _, _ = planted(40, 60, 4, seed=17)
+    plain = nmf(X, 4, loss="kl", seed=3)
+    sparse = nmf(X, 4, loss="kl", seed=3, l1_H=5.0)
+    assert (sparse.H < 1e-9).mean() > (plain.H < 1e-9).mean()
+
+
+def test_custom_init_and_inits_run():
+    X, W, H = planted(20, 30, 2, seed=18)
+    with pytest.warns(ConvergenceWarning):
+        res = nmf(X, 2, loss="kl", W_init=W, H_init=H, max_iter=5, tol=1e-12)
+    assert res.params["init"] == "custom"
+    for init in ("random", "nndsvd", "nndsvda", "nndsvdar"):
+        r = nmf(X, 2, loss="kl", init=init, seed=0)
+        assert r.loss < KL().value(X, np.full((20, 1), X.mean() ** 0.5),
+                                   np.full((1, 30), X.mean() ** 0.5))
+
+
+def test_convergence_warning_at_max_iter():
+    X, _, _ = planted(20, 30, 2, seed=19)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        res = nmf(X, 2, loss="kl", max_iter=3, tol=1e-12, seed=0)
+    assert not res.converged and res.n_iter == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nmf(X, 2, loss="kl", seed=0).converged
