@@ -203,13 +203,13 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     >>> res.reconstruct()[:, 2].round(6).tolist()
     [4.0, 0.0, 2.0]
     """
+    if _is_anndata(X) and (not isinstance(key_added, str) or not key_added):
+        raise NMFInputError(f"key_added must be a non-empty string, got {key_added!r}")
     Xm, mask_m, fnames, snames = as_matrix(X, layer=layer, mask=mask)
     res = nmf(Xm, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, mask=mask_m, init=init,
               W_init=W_init, H_init=H_init, restarts=restarts, max_iter=max_iter, tol=tol,
               seed=seed, feature_names=fnames, sample_names=snames)
     if _is_anndata(X):
-        if not isinstance(key_added, str) or not key_added:
-            raise NMFInputError(f"key_added must be a non-empty string, got {key_added!r}")
         res.params["layer"] = layer if layer is not None else "X"
         write_to_anndata(X, res, key_added)
     return res

@@ -172,3 +172,41 @@ def test_all_zero_rows_and_columns_warn_and_are_kept():
     assert np.allclose(res.W[4], 0, atol=1e-8) and np.allclose(res.H[:, 7], 0, atol=1e-6)
     with pytest.raises(NMFInputError, match="all zero"):
         nmfbio.fit(np.zeros((4, 5)), 1)
+
+
+def test_non_ascii_names_survive_save_load(tmp_path):
+    X, _, _ = planted(6, 8, 2, seed=10)
+    df = pd.DataFrame(X, index=[f"α{i}" for i in range(6)],
+                      columns=[f"échantillon{j}" for j in range(8)])
+    res = nmfbio.fit(df, 2, loss="kl", seed=0)
+    res.save(tmp_path / "r.h5")
+    back = nmfbio.NMFResult.load(tmp_path / "r.h5")
+    assert list(back.feature_names) == list(df.index)
+    assert list(back.sample_names) == list(df.columns)
+
+
+def test_sparse_stored_zeros_count_as_zero():
+    X, _, _ = planted(10, 12, 2, seed=11)
+    S = sp.csr_matrix(X)
+    S.data[S.indptr[3]:S.indptr[4]] = 0.0  # feature 3 has only stored zeros
+    with pytest.warns(DataWarning, match=r"1 feature\(s\) of X are all zero.*e\.g\. 3"):
+        nmfbio.fit(S, 2, loss="kl", seed=0)
+
+
+def test_warnings_point_at_the_callers_line():
+    X, _, _ = planted(10, 12, 2, seed=12)
+    with pytest.warns(nmfbio.ConvergenceWarning) as rec:
+        nmfbio.fit(X, 2, loss="kl", max_iter=2, tol=1e-12, seed=0)
+    assert rec[0].filename == __file__
+
+
+def test_refit_H_for_fixed_parts():
+    from nmfbio.solver import refit_H
+
+    X, W, H = planted(30, 40, 3, seed=13, poisson=False)
+    for loss in ("frobenius", "kl"):
+        Hf, value = refit_H(X, W, loss=loss, tol=1e-12, max_iter=5000)
+        np.testing.assert_allclose(Hf, H, rtol=1e-4, atol=1e-4 * H.max())
+        assert value < 1e-6 * X.sum()
+    with pytest.raises(NMFInputError, match=r"W must have shape \(30, rank\)"):
+        refit_H(X, W[:5], loss="kl")

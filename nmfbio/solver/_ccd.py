@@ -49,11 +49,30 @@ def _kl_terms(x, obs, use_mask, w, y, d):
 
 
 @njit(cache=True, fastmath=_FAST)
+def _kl_move_terms(x, obs, use_mask, w, y, d):
+    """``y += w d`` fused with the terms of ``_kl_terms`` at the new ``y``."""
+    q1 = 0.0
+    q2 = 0.0
+    for i in range(x.shape[0]):
+        wi = w[i]
+        yi = y[i] + wi * d
+        y[i] = yi
+        xi = x[i]
+        if xi > 0.0 and (not use_mask or obs[i]):
+            if yi < _TINY:
+                yi = _TINY
+            t = wi * xi / yi
+            q1 += t
+            q2 += t * wi / yi
+    return q1, q2
+
+
+@njit(cache=True, fastmath=_FAST)
 def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
     """Newton steps on one KL coordinate; ``c`` = sum of observed w + l1. Updates ``y``."""
     q1, q2 = _kl_terms(x, obs, use_mask, w, y, 0.0)
     g = c - q1
-    for _ in range(n_inner):
+    for it in range(n_inner):
         if q2 > 0.0:
             d = -g / q2
         elif g > 0.0:
@@ -64,7 +83,9 @@ def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
             d = -u
         if d == 0.0:
             break
+        last = it + 1 == n_inner
         if d < 0.0:
+            # f' is concave, so f'(d) + f'(0) >= 0 guarantees f(d) <= f(0)
             accepted = False
             for _bt in range(50):
                 q1n, q2n = _kl_terms(x, obs, use_mask, w, y, d)
@@ -75,15 +96,20 @@ def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
                 d *= 0.5
             if not accepted:
                 break
-        un = u + d
-        if un < 0.0:
-            un = 0.0
-        d = un - u
-        u = un
-        for i in range(y.shape[0]):
-            y[i] += w[i] * d
-        q1, q2 = _kl_terms(x, obs, use_mask, w, y, 0.0)
-        g = c - q1
+            for i in range(y.shape[0]):
+                y[i] += w[i] * d
+            g = gn
+            q2 = q2n
+        elif last:
+            # a step to the right never passes the minimum of the 1-D problem
+            for i in range(y.shape[0]):
+                y[i] += w[i] * d
+        else:
+            q1, q2 = _kl_move_terms(x, obs, use_mask, w, y, d)
+            g = c - q1
+        u += d
+        if u < 0.0:
+            u = 0.0
     return u
 
 

@@ -18,11 +18,11 @@ are known here (numpy, scipy.sparse); names, DataFrames and AnnData are handled 
 from __future__ import annotations
 
 import logging
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
+from nmfbio._warn import warn
 from nmfbio.errors import ConvergenceWarning, NMFInputError
 from nmfbio.solver import _ccd
 from nmfbio.solver.init import INITS, initialize
@@ -36,7 +36,7 @@ from nmfbio.solver.validate import (
     check_rank,
 )
 
-__all__ = ["nmf", "nmf_runs", "DEFAULT_MAX_ITER", "DEFAULT_TOL"]
+__all__ = ["nmf", "nmf_runs", "refit_H", "DEFAULT_MAX_ITER", "DEFAULT_TOL"]
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,9 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     best = runs[int(np.argmin(objectives))]
     best.restart_objectives = objectives
     if not best.converged:
-        warnings.warn(
+        warn(
             f"NMF stopped at max_iter={best.n_iter} before the relative decrease of the "
             f"objective fell below tol={tol:g}; raise max_iter or tol", ConvergenceWarning,
-            stacklevel=2,
         )
     return best
 
@@ -169,9 +168,66 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         ))
     if _warn and not all(r.converged for r in runs):
         k = sum(not r.converged for r in runs)
-        warnings.warn(f"{k} of {restarts} NMF runs stopped at max_iter={max_iter}; raise "
-                      "max_iter or tol", ConvergenceWarning, stacklevel=2)
+        warn(f"{k} of {restarts} NMF runs stopped at max_iter={max_iter}; raise max_iter or "
+             "tol", ConvergenceWarning)
     return runs
+
+
+def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX_ITER,
+            tol=1e-7, H_init=None):
+    """Fit the recipes H ≥ 0 for fixed parts W: min_H loss(X, W H) + l1_H·ΣH.
+
+    Used for consensus (H of the consensus parts), separable fits and refitting known
+    signatures. The problem is convex for both losses, so the start only affects speed.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_features, n_samples)
+    W : ndarray of shape (n_features, rank)
+        Fixed, non-negative; used as given (not renormalised).
+    loss : {"frobenius", "kl"}
+    l1_H : float
+    mask : bool ndarray, optional
+    max_iter, tol : as in :func:`nmf`
+    H_init : ndarray of shape (rank, n_samples), optional
+
+    Returns
+    -------
+    H : ndarray of shape (rank, n_samples)
+    value : float
+        Data-fit loss of ``W @ H``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> H, value = refit_H(W @ np.array([[2.0, 0.0], [1.0, 3.0]]), W, tol=1e-12)
+    >>> H.round(4).tolist()
+    [[2.0, 0.0], [1.0, 3.0]]
+    """
+    lossobj = get_loss(check_choice("loss", loss, tuple(LOSSES)))
+    l1_H = check_nonneg_number("l1_H", l1_H)
+    Xv, mask = check_data(X, mask)
+    W = np.asarray(W, dtype=np.float64)
+    m, n = Xv.shape
+    if W.ndim != 2 or W.shape[0] != m:
+        raise NMFInputError(f"W must have shape ({m}, rank) to match X {Xv.shape}, got {W.shape}")
+    if not np.all(np.isfinite(W)) or (W < 0).any():
+        raise NMFInputError("W must be finite and non-negative")
+    r = W.shape[1]
+    if H_init is None:
+        scale = (float(Xv.sum()) / max(n, 1)) / max(float(W.sum()), 1e-300)
+        H0 = np.full((r, n), scale)
+    else:
+        H0 = np.array(H_init, dtype=np.float64)
+    Wb, Hb = W[None].copy(), H0[None]
+    opts = dict(l1_W=0.0, l1_H=l1_H, max_iter=max_iter, tol=tol, update_W=False)
+    if lossobj.name == "frobenius" and mask is None:
+        _, H, _, _, _ = _fit_hals(Xv, Wb, Hb, lossobj=lossobj, **opts)
+    else:
+        _, H, _, _, _ = _fit_ccd(Xv, mask, Wb, Hb, kl=lossobj.is_kl, **opts)
+    H = np.ascontiguousarray(H[0])
+    return H, lossobj.value(Xv, W, H, mask)
 
 
 def _check_custom(W_init, H_init, m, n, rank):
@@ -256,7 +312,7 @@ def _loop(step, B, max_iter, tol, name):
 
 
 # --------------------------------------------------------------------------- KL / masked
-def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol):
+def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
     B, m, r = W.shape
     n = H.shape[2]
     Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
@@ -289,7 +345,7 @@ def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol):
         rows = (X, Mr)
         cols = (np.ascontiguousarray(X.T), Mc)
 
-    mode = _penalty_mode(l1_W, l1_H)
+    mode = _penalty_mode(l1_W, l1_H) if update_W else None
     every = np.arange(B)
     if mode == "W":
         _rescale(Wm, Ht, 0, 0, every)  # W (m, r): columns sum to 1; H^T (n, r) scaled
@@ -302,7 +358,8 @@ def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol):
         if mode == "W":  # penalty l1_H·s_k·|h_k| moves onto the scale s_k of w_k
             L1 += l1_H * Ht.sum(axis=1)
         F = np.ascontiguousarray(Ht.transpose(0, 2, 1))  # (B, r, n) = H
-        run(rows, F, Wm, active, L1, False, col_loss_w)
+        if update_W:
+            run(rows, F, Wm, active, L1, False, col_loss_w)
         if mode == "W":
             _rescale(Wm, Ht, 0, 0, idx)
         L1 = np.full((B, r), l1_H)
@@ -342,7 +399,7 @@ def _hals_sweeps(U, A, G, l1, max_inner):
     return U
 
 
-def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol, lossobj):
+def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
     B, m, r = W.shape
     n = H.shape[2]
     Wt = np.ascontiguousarray(W.transpose(0, 2, 1))  # (B, r, m)
@@ -368,7 +425,7 @@ def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol, lossobj):
             return np.ascontiguousarray(out.T.reshape(b, r, rows))
         return np.matmul(F, data)
 
-    mode = _penalty_mode(l1_W, l1_H)
+    mode = _penalty_mode(l1_W, l1_H) if update_W else None
     every = np.arange(B)
     if mode == "W":
         _rescale(Wt, H, 1, 1, every)  # rows of Wᵀ (columns of W) sum to 1
@@ -383,9 +440,10 @@ def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol, lossobj):
         L1 = np.full((nb, r), l1_W)
         if mode == "W":
             L1 += l1_H * Ha.sum(axis=2)
-        A = products(Ha, XT, X, m)
-        G = np.matmul(Ha, Ha.transpose(0, 2, 1))
-        Wa = _hals_sweeps(Wa, A, G, L1, inner_W)
+        if update_W:
+            A = products(Ha, XT, X, m)
+            G = np.matmul(Ha, Ha.transpose(0, 2, 1))
+            Wa = _hals_sweeps(Wa, A, G, L1, inner_W)
         if mode == "W":
             _rescale(Wa, Ha, 1, 1, range(nb))
         # H-step

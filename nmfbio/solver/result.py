@@ -179,7 +179,8 @@ class NMFResult:
             for key in ("feature_names", "sample_names"):
                 names = getattr(self, key)
                 if names is not None:
-                    f.create_dataset(key, data=np.asarray([str(x) for x in names], dtype="S"))
+                    f.create_dataset(key, data=[str(x) for x in names],
+                                     dtype=h5py.string_dtype("utf-8"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NMFResult:
@@ -200,7 +201,7 @@ class NMFResult:
                                   f"{_FORMAT!r}); was it written by NMFResult.save?", path)
             names = {}
             for key in ("feature_names", "sample_names"):
-                names[key] = (np.array([x.decode() for x in f[key][()]], dtype=object)
+                names[key] = (np.array(f[key].asstr()[()], dtype=object)
                               if key in f else None)
             seed = int(f.attrs["seed"])
             return cls(

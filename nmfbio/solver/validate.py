@@ -9,11 +9,11 @@ by name when names are known. Private solver helpers assume validated input.
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
+from nmfbio._warn import warn
 from nmfbio.errors import DataWarning, NMFInputError
 
 __all__ = ["check_data", "check_rank", "check_choice", "check_nonneg_number",
@@ -79,12 +79,13 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X")
             raise NMFInputError(f"{what} must be numeric, got dtype {X.dtype}")
         Xc = sp.csr_matrix(X, dtype=np.float64, copy=True)
         Xc.sum_duplicates()
+        Xc.eliminate_zeros()
         Xc.sort_indices()
         _check_empty(Xc.shape, what)
         coo = Xc.tocoo()
         _check_values(coo.data, coo.row, coo.col, feature_names, sample_names, what)
-        _check_zero_lines(np.diff(Xc.indptr) == 0 if Xc.nnz else np.ones(Xc.shape[0], bool),
-                          np.bincount(Xc.indices[Xc.data != 0], minlength=Xc.shape[1]) == 0,
+        _check_zero_lines(np.diff(Xc.indptr) == 0,
+                          np.bincount(Xc.indices, minlength=Xc.shape[1]) == 0,
                           Xc, feature_names, sample_names, what)
         return Xc, None
 
@@ -173,10 +174,10 @@ def _check_zero_lines(zero_rows, zero_cols, X, feature_names, sample_names, what
         if n:
             idx = np.flatnonzero(flags)[:3]
             shown = ", ".join(repr(names[i]) if names is not None else str(i) for i in idx)
-            warnings.warn(
+            warn(
                 f"{n} {kind}(s) of {what} are all zero (where observed), e.g. {shown}; they "
                 f"are kept and get zero weight. Drop them first if they should not count",
-                DataWarning, stacklevel=4,
+                DataWarning,
             )
 
 

@@ -1,0 +1,266 @@
+"""The ``nmfbio`` command line: ``nmfbio <command> ...`` (also ``python -m nmfbio``).
+
+Each command is a pair of functions: ``_add_<command>(subparsers)`` registers its parser and
+sets ``run=_run_<command>``; ``_run_<command>(args) -> int`` does the work by calling public
+nmfbio functions (the CLI holds no science). To add a command, write the pair and list the
+``_add_`` function in ``_COMMANDS``; nested verbs (``nmfbio signatures extract``) register
+their own subparsers inside their ``_add_`` function.
+
+Exit codes: 0 success; 2 for usage errors and bad input (malformed or missing files, invalid
+values, refusing to overwrite an input), with a one-paragraph ``nmfbio: error: ...`` on
+stderr and no traceback; 1 for other file-system errors (e.g. permission denied). Warnings
+(such as :class:`~nmfbio.errors.ConvergenceWarning`) are printed on stderr as one line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nmfbio import __version__
+from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
+
+__all__ = ["main", "build_parser"]
+
+_PROG = "nmfbio"
+_BAD_INPUT = (NMFInputError, FormatError, FileNotFoundError, FileExistsError)
+
+_DESCRIPTION = """\
+Non-negative matrix factorization for biological and neural data.
+
+nmfbio factorizes a non-negative data matrix X (features × samples) as X ≈ W H:
+  features  mutation channels, neurons, genes (the rows of X)
+  samples   tumours, time bins, cells (the columns of X)
+  W         features × components: the parts (signatures, assemblies, gene programs),
+            one column per component, each column summing to 1
+  H         components × samples: the recipes (exposures, activations, usages),
+            one row per component; H carries the scale
+
+Input orientation: in text (.csv/.tsv/.txt), .npy, .npz and Matrix Market (.mtx) files the
+samples are the COLUMNS (rows are features) unless you pass --samples-in rows. An .h5ad file
+is samples × features by AnnData convention and is read as such.
+"""
+
+_FIT_DESCRIPTION = """\
+Fit X ≈ W H (W, H ≥ 0) at one rank and write the factors.
+
+X is features × samples. In text (.csv/.tsv/.txt, optionally .gz; a header line of sample
+names and a first column of feature names), .npy, .npz and .mtx files the samples are the
+columns unless --samples-in rows says they are the rows. An .h5ad file is samples ×
+features (AnnData convention; --samples-in is ignored) and --layer picks one of its layers.
+"""
+
+_FIT_EPILOG = """\
+outputs (in OUTDIR, each written atomically; an input file is never overwritten):
+  W.tsv      features × components, the parts: one row per feature (index label
+             "feature"), one column per component C1..Ck; each column sums to 1
+  H.tsv      components × samples, the recipes: one row per component (index label
+             "component"), one column per sample; H carries the scale
+  result.h5  the full result (W, H, loss, history, parameters, names), readable with
+             nmfbio.NMFResult.load
+
+Components are ordered by total contribution (row sums of H), largest first.
+
+example:
+  nmfbio fit counts.csv --rank 3 --loss kl --seed 0 -o results/
+"""
+
+
+# --------------------------------------------------------------------------- argument types
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- fit
+def _add_fit(subparsers) -> None:
+    """Register ``nmfbio fit``."""
+    from nmfbio.solver import DEFAULT_MAX_ITER, DEFAULT_TOL
+
+    p = subparsers.add_parser(
+        "fit", help="fit X ≈ W H at one rank; write W.tsv, H.tsv and result.h5",
+        description=_FIT_DESCRIPTION, epilog=_FIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="INPUT",
+                   help="data file: .csv, .tsv, .txt (optionally .gz), .npy, .npz, .mtx, "
+                        ".mtx.gz or .h5ad")
+    p.add_argument("-k", "--rank", type=_positive_int, required=True,
+                   help="number of components")
+    p.add_argument("-o", "--outdir", metavar="OUTDIR", required=True,
+                   help="output folder (created if needed)")
+    p.add_argument("--loss", choices=("frobenius", "kl"), default="frobenius",
+                   help="frobenius: ½‖X − WH‖² (Gaussian noise, normalised data); kl: "
+                        "generalised Kullback–Leibler (Poisson; use for counts); default: "
+                        "%(default)s")
+    p.add_argument("--l1-w", type=_nonneg_float, default=0.0, metavar="X",
+                   help="L1 (sparsity) penalty on W (default: %(default)s)")
+    p.add_argument("--l1-h", type=_nonneg_float, default=0.0, metavar="X",
+                   help="L1 (sparsity) penalty on H (default: %(default)s)")
+    p.add_argument("--seed", type=_nonneg_int, default=None, metavar="N",
+                   help="random seed; the same seed gives the same result (drawn and saved "
+                        "in result.h5 when omitted)")
+    p.add_argument("--restarts", type=_positive_int, default=1, metavar="N",
+                   help="seeded runs; the one with the lowest objective is kept "
+                        "(default: %(default)s)")
+    p.add_argument("--max-iter", type=_positive_int, default=DEFAULT_MAX_ITER, metavar="N",
+                   help="maximum iterations; a warning is printed when reached "
+                        "(default: %(default)s)")
+    p.add_argument("--tol", type=_nonneg_float, default=DEFAULT_TOL, metavar="X",
+                   help="stop when the objective's relative decrease over one iteration falls "
+                        "below X (default: %(default)s)")
+    p.add_argument("--samples-in", choices=("columns", "rows"), default=None,
+                   help="where the samples are in a text/.npy/.npz/.mtx file (default: "
+                        "columns, i.e. the file is features × samples); ignored for .h5ad")
+    p.add_argument("--layer", metavar="NAME", default=None,
+                   help=".h5ad only: fit this layer instead of X")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="do not print the summary line (warnings and errors still go to "
+                        "stderr)")
+    p.set_defaults(run=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    """Run ``nmfbio fit``: read, fit, write W.tsv, H.tsv and result.h5."""
+    import nmfbio
+    from nmfbio._atomic import atomic_path, check_not_input
+    from nmfbio.io import read_matrix
+
+    outdir = Path(args.outdir)
+    outputs = {name: outdir / name for name in ("W.tsv", "H.tsv", "result.h5")}
+    check_not_input(outputs.values(), [args.input])
+    if outdir.exists() and not outdir.is_dir():
+        raise FileExistsError(f"output folder {outdir} exists and is not a folder; choose "
+                              "another -o/--outdir")
+
+    is_h5ad = args.input.lower().endswith(".h5ad")
+    if is_h5ad and args.samples_in is not None:
+        _warn_line("--samples-in is ignored for .h5ad files (AnnData is samples × features)")
+    adata = read_matrix(args.input, samples_in=args.samples_in or "columns", layer=args.layer)
+    res = nmfbio.fit(
+        adata, args.rank, loss=args.loss, l1_W=args.l1_w, l1_H=args.l1_h,
+        restarts=args.restarts, max_iter=args.max_iter, tol=args.tol, seed=args.seed,
+    )
+
+    with atomic_path(outputs["W.tsv"]) as tmp:
+        res.W_frame().to_csv(tmp, sep="\t", index_label="feature")
+    with atomic_path(outputs["H.tsv"]) as tmp:
+        res.H_frame().to_csv(tmp, sep="\t", index_label="component")
+    res.save(outputs["result.h5"])
+
+    if not args.quiet:
+        sys.stdout.write(
+            f"{res.summary()}; seed {res.seed}. Wrote W.tsv (features × components), H.tsv "
+            f"(components × samples) and result.h5 to {outdir}\n"
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------- the parser
+#: One registration function per top-level command, in the order shown by ``--help``.
+_COMMANDS: list[Callable] = [_add_fit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``nmfbio`` argument parser with every registered command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["fit", "x.csv", "--rank", "3", "-o", "out"])
+    >>> args.command, args.rank
+    ('fit', 3)
+    """
+    parser = argparse.ArgumentParser(
+        prog=_PROG, description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'nmfbio COMMAND --help' for a command's options and outputs.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                       title="commands")
+    for register in _COMMANDS:
+        register(subparsers)
+    return parser
+
+
+# --------------------------------------------------------------------------- running
+def _warn_line(message: str) -> None:
+    sys.stderr.write(f"{_PROG}: warning: {message}\n")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one line on stderr (no source line, no file path)."""
+    text = " ".join(str(message).split())
+    _warn_line(f"{text} ({category.__name__})")
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{_PROG}: error: {' '.join(str(message).split())}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``nmfbio`` command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for usage errors and bad input, 1 for other file-system errors.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    nmfbio 0.1.0
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (argparse printed them)
+        return exc.code if isinstance(exc.code, int) else 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("always", DataWarning)
+        try:
+            return args.run(args)
+        except _BAD_INPUT as exc:
+            _error(str(exc))
+            return 2
+        except OSError as exc:
+            _error(str(exc))
+            return 1
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return 130
