@@ -217,3 +217,60 @@ def test_convergence_warning_at_max_iter():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert nmf(X, 2, loss="kl", seed=0).converged
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_runs_do_not_depend_on_their_batch(monkeypatch, name, sparse):
+    import nmfbio.solver.core as core
+
+    X, _, _ = planted(30, 40, 3, seed=20)
+    Xs = sp.csr_matrix(X) if sparse else X
+    together = nmf_runs(Xs, 3, loss=name, seed=5, restarts=4, resample="poisson")
+    monkeypatch.setattr(core, "_BATCH_BYTES", 1)  # one run per batch
+    alone = nmf_runs(Xs, 3, loss=name, seed=5, restarts=4, resample="poisson")
+    for a, b in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(a.W, b.W)
+        np.testing.assert_array_equal(a.history, b.history)
+    assert len({round(r.loss, 6) for r in together}) == 4  # each run saw its own data
+
+
+@pytest.mark.parametrize("how", ["poisson", "multinomial"])
+def test_resampling(how):
+    from nmfbio.solver.resample import resample
+
+    X, _, _ = planted(30, 40, 3, seed=21)
+    X[X < 3] = 0
+    a = resample(X, how, np.random.default_rng(1))
+    b = resample(X, how, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert np.all(a[X == 0] == 0) and np.all(a == np.round(a))
+    if how == "multinomial":
+        np.testing.assert_array_equal(a.sum(axis=0), X.sum(axis=0))
+    else:
+        assert abs(a.sum() / X.sum() - 1) < 0.05
+    S = sp.csr_matrix(X)
+    c = resample(S, how, np.random.default_rng(1))
+    np.testing.assert_array_equal(c.indices, S.indices)
+    np.testing.assert_array_equal(c.indptr, S.indptr)
+    if how == "multinomial":
+        np.testing.assert_array_equal(np.asarray(c.sum(axis=0)).ravel(), X.sum(axis=0))
+
+
+def test_per_run_masks_equal_separate_fits():
+    X, _, _ = planted(30, 40, 3, seed=22)
+    rng = np.random.default_rng(23)
+    masks = rng.random((3, 30, 40)) > 0.2
+    runs = nmf_runs(X, 3, loss="kl", mask=masks, restarts=3, seed=0, init="random")
+    for b in range(3):
+        ref = naive_loss("kl", X, runs[b].W, runs[b].H, masks[b])
+        assert runs[b].loss == pytest.approx(ref, rel=1e-10)
+    # the held-out entries of run 0 do not influence run 0
+    Z = X.copy()
+    Z[~masks[0]] = 1e5
+    Z[~masks.any(axis=0)] = 0
+    other = nmf_runs(Z, 3, loss="kl", mask=np.stack([masks[0], masks[0], masks[0]]),
+                     restarts=3, seed=0, init="random")
+    np.testing.assert_allclose(other[0].W, runs[0].W, atol=1e-12)
+    with pytest.raises(nmfbio.NMFInputError, match="one mask per run"):
+        nmf_runs(X, 3, mask=masks, restarts=2)

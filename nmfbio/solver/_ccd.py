@@ -12,7 +12,9 @@ concavity of f' guarantees f(d) <= f(0); otherwise the step is halved. The objec
 therefore never increases. Frobenius coordinate steps are exact minimisers.
 
 Layouts (all C-contiguous, float64):
-  data  ``Xc`` (n_cols, L): row j is column j of the problem ``X ≈ F^T U^T``;
+  data  ``Xc`` (Bx, n_cols, L): row j is column j of the problem ``X ≈ F^T U^T``; Bx is 1
+        (data shared by the batch) or B (one data set per run, e.g. resampled);
+  mask  ``Mc`` (Bm, n_cols, L) boolean, Bm in {1, B}; a (1, 1, L) dummy when unmasked;
   fixed ``F`` (B, r, L): row k is component k of the fixed factor;
   updated ``U`` (B, n_cols, r): row j holds the r coefficients of column j.
 For the H-step: Xc = X.T, F = W.T, U = H.T. For the W-step: Xc = X, F = H, U = W.
@@ -163,14 +165,19 @@ def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, 
 
     ``l1`` (B, r) is the L1 weight of each coefficient of component k in run b."""
     B, ncol, r = U.shape
-    L = Xc.shape[1]
+    L = Xc.shape[2]
+    shared_x = Xc.shape[0] == 1
+    shared_m = Mc.shape[0] == 1
     for t in prange(B * ncol):
         b = t // ncol
         j = t - b * ncol
         if not active[b]:
             continue
-        x = Xc[j]
-        obs = Mc[j] if use_mask else Mc[0]
+        x = Xc[0, j] if shared_x else Xc[b, j]
+        if use_mask:
+            obs = Mc[0, j] if shared_m else Mc[b, j]
+        else:
+            obs = Mc[0, 0]
         y = np.zeros(L)
         for k in range(r):
             u = U[b, j, k]
@@ -197,11 +204,12 @@ def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, 
 
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_loss, col_loss):
-    """One KL CCD sweep for sparse data given as compressed columns (``indptr``/``indices``/
-    ``data`` of the problem's columns). The model is evaluated only at stored entries; the
-    sum over all entries uses ``Fsum`` (row sums of ``F``)."""
+    """One KL CCD sweep for sparse data given as compressed columns (``indptr``/``indices``
+    of the problem's columns, ``data`` (Bx, nnz) values per run). The model is evaluated only
+    at stored entries; the sum over all entries uses ``Fsum`` (row sums of ``F``)."""
     B, ncol, r = U.shape
     dummy = np.ones(1, dtype=np.bool_)
+    shared_x = data.shape[0] == 1
     for t in prange(B * ncol):
         b = t // ncol
         j = t - b * ncol
@@ -210,7 +218,7 @@ def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_l
         lo = indptr[j]
         hi = indptr[j + 1]
         nnz = hi - lo
-        x = data[lo:hi]
+        x = data[0, lo:hi] if shared_x else data[b, lo:hi]
         idx = indices[lo:hi]
         y = np.zeros(nnz)
         w = np.empty(nnz)

@@ -1,18 +1,12 @@
-"""The NMF solver on arrays: ``nmf`` (best of several restarts) and ``nmf_runs`` (all runs).
+"""The NMF solver on arrays: ``nmf`` (best of several restarts), ``nmf_runs`` (all runs)
+and ``refit_H`` (recipes for fixed parts).
 
-Two algorithms, chosen by a plain dispatch on the loss and the mask:
-
-* Frobenius without mask — accelerated HALS (Cichocki & Phan 2009; inner repetitions as in
-  Gillis & Glineur 2012, Neural Computation 24:1085): each outer step computes ``WᵀX`` and
-  ``WᵀW`` once (BLAS, sparse-aware) and sweeps the rows of H several times with them.
-* KL (dense, masked or sparse) and masked Frobenius — cyclic coordinate descent with Newton
-  steps (Hsieh & Dhillon 2011), compiled with numba in ``_ccd.py``.
-
-Restarts run as one batch: every kernel call updates all still-running restarts together, so
-many small fits cost little more than one. Each restart draws from its own child of
-``numpy.random.SeedSequence(seed)``, so a seed reproduces every restart exactly. Only arrays
-are known here (numpy, scipy.sparse); names, DataFrames and AnnData are handled by
-``nmfbio.data``.
+The algorithms (accelerated HALS for Frobenius, compiled coordinate descent for KL and
+masked problems) are in ``algorithms.py``; this module validates once, draws the starts,
+groups restarts into batches (each run from its own child of
+``numpy.random.SeedSequence(seed)``, so a seed reproduces every run whatever the batching),
+optionally resamples the data per run, and packs the results. Only arrays are known here
+(numpy, scipy.sparse); names, DataFrames and AnnData are handled by ``nmfbio.data``.
 """
 
 from __future__ import annotations
@@ -20,13 +14,15 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import scipy.sparse as sp
 
 from nmfbio._warn import warn
 from nmfbio.errors import ConvergenceWarning, NMFInputError
-from nmfbio.solver import _ccd
+from nmfbio.solver.algorithms import fit_ccd, fit_hals
+from nmfbio.solver.batch import Batch
 from nmfbio.solver.init import INITS, initialize
 from nmfbio.solver.losses import LOSSES, get_loss
+from nmfbio.solver.resample import RESAMPLERS
+from nmfbio.solver.resample import resample as resample_data
 from nmfbio.solver.result import NMFResult
 from nmfbio.solver.validate import (
     check_choice,
@@ -42,7 +38,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ITER = 1000
 DEFAULT_TOL = 1e-5
-_KL_NEWTON_STEPS = 2
+_BATCH_BYTES = 256 * 2**20  # per-run data (resampled copies, masks) held at once
 
 
 def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto",
@@ -85,11 +81,20 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
 
 def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto",
              W_init=None, H_init=None, restarts=1, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
-             seed=None, feature_names=None, sample_names=None, _warn=True) -> list[NMFResult]:
-    """Fit ``restarts`` seeded runs (as one batch) and return all of them, in seed order.
+             seed=None, resample=None, feature_names=None, sample_names=None,
+             _warn=True) -> list[NMFResult]:
+    """Fit ``restarts`` seeded runs (in batches) and return all of them, in seed order.
 
     Used by consensus and rank selection, which need every run. Parameters as in
-    :func:`nmfbio.fit`.
+    :func:`nmfbio.fit`, plus:
+
+    Parameters
+    ----------
+    mask : bool ndarray of shape (n_features, n_samples) or (restarts, n_features, n_samples)
+        One mask for all runs, or one per run (e.g. cross-validation repeats).
+    resample : {None, "poisson", "multinomial"}
+        Fit run b on its own resampled copy of X (drawn from run b's seed); ``loss`` of each
+        result is then measured on that copy.
 
     Returns
     -------
@@ -110,7 +115,20 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     tol = check_nonneg_number("tol", tol)
     max_iter = check_positive_int("max_iter", max_iter)
     restarts = check_positive_int("restarts", restarts)
+    if resample is not None:
+        check_choice("resample", resample, RESAMPLERS)
+    masks = None
+    if mask is not None and np.ndim(mask) == 3:
+        masks = np.asarray(mask)
+        if masks.shape[0] != restarts:
+            raise NMFInputError(f"a 3-D mask needs one mask per run: shape ({restarts}, "
+                                f"n_features, n_samples), got {masks.shape}")
+        mask = masks.any(axis=0)  # validate X where any run observes it
     Xv, mask = check_data(X, mask, feature_names=feature_names, sample_names=sample_names)
+    if masks is not None:
+        masks = np.ascontiguousarray(masks.astype(bool))
+        if not masks.reshape(restarts, -1).any(axis=1).all():
+            raise NMFInputError("a per-run mask leaves no observed entry")
     m, n = Xv.shape
     rank = check_rank(rank, (m, n))
     if (W_init is not None or H_init is not None) and init == "auto":
@@ -124,48 +142,54 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise NMFInputError(f"seed must be a non-negative integer or None, got {seed!r}")
     seed = int(seed)
-
-    # --- initial factors, one per restart
-    children = np.random.SeedSequence(seed).spawn(restarts)
-    Ws, Hs = [], []
-    for b, child in enumerate(children):
-        rng = np.random.default_rng(child)
-        this_init = init
-        if init == "auto":
-            this_init = "nndsvda" if b == 0 else "random"
-        elif init in ("nndsvd", "nndsvda", "custom") and b > 0:
-            this_init = "random"  # deterministic starts would repeat: later restarts are random
-        W0, H0 = initialize(Xv, rank, this_init, rng, mask, W_init, H_init)
-        Ws.append(W0)
-        Hs.append(H0)
-    W = np.stack(Ws)  # (B, m, r)
-    H = np.stack(Hs)  # (B, r, n)
-
-    opts = dict(l1_W=l1_W, l1_H=l1_H, max_iter=max_iter, tol=tol)
-    if lossobj.name == "frobenius" and mask is None:
-        W, H, hist, n_iter, conv = _fit_hals(Xv, W, H, lossobj=lossobj, **opts)
-        algo = "hals"
-    else:
-        W, H, hist, n_iter, conv = _fit_ccd(Xv, mask, W, H, kl=lossobj.is_kl, **opts)
-        algo = "ccd"
-
+    use_hals = lossobj.name == "frobenius" and mask is None
+    algo = "hals" if use_hals else "ccd"
     params = dict(rank=rank, loss=lossobj.name, l1_W=l1_W, l1_H=l1_H, init=init,
                   restarts=restarts, max_iter=max_iter, tol=tol, seed=seed, algorithm=algo,
-                  masked=mask is not None)
+                  masked=mask is not None, resample=resample or "none")
     fn = None if feature_names is None else np.asarray([str(x) for x in feature_names], object)
     sn = None if sample_names is None else np.asarray([str(x) for x in sample_names], object)
+
+    per_run_bytes = (Xv.nnz * 8 if hasattr(Xv, "nnz") else m * n * 8) * 2 * (
+        resample is not None) + (m * n * 2 if masks is not None else 0)
+    chunk = restarts if per_run_bytes == 0 else max(1, min(restarts,
+                                                          _BATCH_BYTES // per_run_bytes))
+    children = np.random.SeedSequence(seed).spawn(restarts)
     runs = []
-    for b in range(restarts):
-        Wb, Hb = W[b], H[b]
-        objective = float(hist[b][-1]) if len(hist[b]) else np.nan
-        value = lossobj.value(Xv, Wb, Hb, mask)
-        Wn, Hn = _normalize(Wb, Hb)
-        runs.append(NMFResult(
-            W=Wn, H=Hn, loss=value, objective=objective, loss_name=lossobj.name,
-            history=np.asarray(hist[b]), n_iter=int(n_iter[b]), converged=bool(conv[b]),
-            seed=seed, params=dict(params, restart=b), feature_names=fn, sample_names=sn,
-            restart_objectives=np.array([objective]),
-        ))
+    for lo in range(0, restarts, chunk):
+        ids = range(lo, min(restarts, lo + chunk))
+        Ws, Hs, data = [], [], []
+        for b in ids:
+            rng = np.random.default_rng(children[b])
+            this_init = init
+            if init == "auto":
+                this_init = "nndsvda" if b == 0 else "random"
+            elif init in ("nndsvd", "nndsvda", "custom") and b > 0:
+                this_init = "random"  # deterministic starts would repeat
+            Xb = resample_data(Xv, resample, rng) if resample is not None else Xv
+            mb = masks[b] if masks is not None else mask
+            W0, H0 = initialize(Xb, rank, this_init, rng, mb, W_init, H_init)
+            Ws.append(W0)
+            Hs.append(H0)
+            data.append(Xb)
+        batch = Batch(data if resample is not None else Xv,
+                      masks[ids.start:ids.stop] if masks is not None else mask)
+        W, H = np.stack(Ws), np.stack(Hs)
+        opts = dict(l1_W=l1_W, l1_H=l1_H, max_iter=max_iter, tol=tol)
+        if use_hals:
+            W, H, hist, n_iter, conv = fit_hals(batch, W, H, lossobj=lossobj, **opts)
+        else:
+            W, H, hist, n_iter, conv = fit_ccd(batch, W, H, kl=lossobj.is_kl, **opts)
+        for t, b in enumerate(ids):
+            objective = float(hist[t][-1]) if len(hist[t]) else np.nan
+            value = lossobj.value(batch.data(t), W[t], H[t], batch.mask(t))
+            Wn, Hn = _normalize(W[t], H[t])
+            runs.append(NMFResult(
+                W=Wn, H=Hn, loss=value, objective=objective, loss_name=lossobj.name,
+                history=np.asarray(hist[t]), n_iter=int(n_iter[t]), converged=bool(conv[t]),
+                seed=seed, params=dict(params, restart=b), feature_names=fn,
+                sample_names=sn, restart_objectives=np.array([objective]),
+            ))
     if _warn and not all(r.converged for r in runs):
         k = sum(not r.converged for r in runs)
         warn(f"{k} of {restarts} NMF runs stopped at max_iter={max_iter}; raise max_iter or "
@@ -223,9 +247,9 @@ def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX
     Wb, Hb = W[None].copy(), H0[None]
     opts = dict(l1_W=0.0, l1_H=l1_H, max_iter=max_iter, tol=tol, update_W=False)
     if lossobj.name == "frobenius" and mask is None:
-        _, H, _, _, _ = _fit_hals(Xv, Wb, Hb, lossobj=lossobj, **opts)
+        _, H, _, _, _ = fit_hals(Batch(Xv), Wb, Hb, lossobj=lossobj, **opts)
     else:
-        _, H, _, _, _ = _fit_ccd(Xv, mask, Wb, Hb, kl=lossobj.is_kl, **opts)
+        _, H, _, _, _ = fit_ccd(Batch(Xv, mask), Wb, Hb, kl=lossobj.is_kl, **opts)
     H = np.ascontiguousarray(H[0])
     return H, lossobj.value(Xv, W, H, mask)
 
@@ -252,220 +276,3 @@ def _normalize(W, H):
     Hn[~live] = 0.0
     order = np.argsort(-Hn.sum(axis=1), kind="stable")
     return np.ascontiguousarray(Wn[:, order]), np.ascontiguousarray(Hn[order])
-
-
-def _penalty_mode(l1_W, l1_H):
-    """Which factor's scale is pinned while fitting.
-
-    With L1 on one factor only, the objective could be lowered forever by moving scale to
-    the unpenalised factor. Then the unpenalised factor is kept at unit sums (W's columns
-    for ``l1_H`` alone, H's rows for ``l1_W`` alone): the penalty acts on the recipes of
-    normalised parts (or vice versa), the well-posed problem users mean.
-    """
-    if l1_H > 0 and l1_W == 0:
-        return "W"  # W columns sum to 1
-    if l1_W > 0 and l1_H == 0:
-        return "H"  # H rows sum to 1
-    return None
-
-
-def _rescale(P, Q, axis_p, axis_q, idx):
-    """Make P's component sums 1 for runs ``idx``, moving the scale into Q (P·Q unchanged)."""
-    for b in idx:
-        s = P[b].sum(axis=axis_p)
-        s = np.where(s > 0, s, 1.0)
-        if axis_p == 0:
-            P[b] /= s
-        else:
-            P[b] /= s[:, None]
-        if axis_q == 0:
-            Q[b] *= s
-        else:
-            Q[b] *= s[:, None]
-
-
-def _converged(prev, cur, tol):
-    """Relative decrease of the objective below tol (or an increase from rounding)."""
-    return (prev - cur) <= tol * max(abs(prev), np.finfo(float).tiny)
-
-
-def _loop(step, B, max_iter, tol, name):
-    """Run ``step(active) -> objectives (B,)`` until every restart converges."""
-    active = np.ones(B, dtype=bool)
-    hist = [[] for _ in range(B)]
-    n_iter = np.zeros(B, dtype=int)
-    conv = np.zeros(B, dtype=bool)
-    for it in range(max_iter):
-        obj = step(active)
-        for b in np.flatnonzero(active):
-            hist[b].append(float(obj[b]))
-            n_iter[b] = it + 1
-            if len(hist[b]) > 1 and _converged(hist[b][-2], hist[b][-1], tol):
-                conv[b] = True
-                active[b] = False
-        if it % 50 == 0:
-            log.debug("%s iteration %d: %d runs active, best objective %.6g", name, it,
-                      active.sum(), np.min([h[-1] for h in hist]))
-        if not active.any():
-            break
-    return hist, n_iter, conv
-
-
-# --------------------------------------------------------------------------- KL / masked
-def _fit_ccd(X, mask, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
-    B, m, r = W.shape
-    n = H.shape[2]
-    Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
-    Ht = np.ascontiguousarray(H.transpose(0, 2, 1))     # (B, n, r): updated in the H-step
-    col_loss_w = np.zeros((B, m))
-    col_loss_h = np.zeros((B, n))
-    n_inner = _KL_NEWTON_STEPS if kl else 1
-    if sp.issparse(X):
-        csr = X  # rows of X = columns of the W-step problem
-        csc = X.tocsc()
-        csc.sort_indices()
-
-        def run(data, F, U, active, l1, want, out):
-            indptr, indices, values = data
-            _ccd.ccd_sparse_kl(indptr, indices, values, F, F.sum(axis=2), U, active, l1,
-                               n_inner, want, out)
-
-        rows = (csr.indptr, csr.indices, csr.data)
-        cols = (csc.indptr, csc.indices, csc.data)
-    else:
-        use_mask = mask is not None
-        Mr = np.ascontiguousarray(mask) if use_mask else np.ones((1, n), dtype=bool)
-        Mc = np.ascontiguousarray(mask.T) if use_mask else np.ones((1, m), dtype=bool)
-
-        def run(data, F, U, active, l1, want, out):
-            Xd, Md = data
-            _ccd.ccd_dense(Xd, Md, use_mask, F, F.sum(axis=2), U, active, kl, l1, n_inner,
-                           want, out)
-
-        rows = (X, Mr)
-        cols = (np.ascontiguousarray(X.T), Mc)
-
-    mode = _penalty_mode(l1_W, l1_H) if update_W else None
-    every = np.arange(B)
-    if mode == "W":
-        _rescale(Wm, Ht, 0, 0, every)  # W (m, r): columns sum to 1; H^T (n, r) scaled
-    elif mode == "H":
-        _rescale(Ht, Wm, 0, 0, every)
-
-    def step(active):
-        idx = np.flatnonzero(active)
-        L1 = np.full((B, r), l1_W)
-        if mode == "W":  # penalty l1_H·s_k·|h_k| moves onto the scale s_k of w_k
-            L1 += l1_H * Ht.sum(axis=1)
-        F = np.ascontiguousarray(Ht.transpose(0, 2, 1))  # (B, r, n) = H
-        if update_W:
-            run(rows, F, Wm, active, L1, False, col_loss_w)
-        if mode == "W":
-            _rescale(Wm, Ht, 0, 0, idx)
-        L1 = np.full((B, r), l1_H)
-        if mode == "H":
-            L1 += l1_W * Wm.sum(axis=1)
-        F = np.ascontiguousarray(Wm.transpose(0, 2, 1))  # (B, r, m) = W^T
-        run(cols, F, Ht, active, L1, True, col_loss_h)
-        if mode == "H":
-            _rescale(Ht, Wm, 0, 0, idx)
-        return (col_loss_h.sum(axis=1) + l1_W * Wm.sum(axis=(1, 2))
-                + l1_H * Ht.sum(axis=(1, 2)))
-
-    hist, n_iter, conv = _loop(step, B, max_iter, tol, "ccd")
-    return Wm, Ht.transpose(0, 2, 1), hist, n_iter, conv
-
-
-# --------------------------------------------------------------------------- Frobenius
-def _hals_sweeps(U, A, G, l1, max_inner):
-    """Accelerated HALS on rows of U (B, r, c) for min ½‖X − FᵀU‖² + Σ_k l1_k·Σu_k with
-    A = F X, G = F Fᵀ and l1 of shape (B, r)."""
-    r = U.shape[1]
-    first = None
-    diag = np.einsum("bkk->bk", G)
-    safe = np.where(diag > 0, diag, 1.0)
-    for _ in range(max_inner):
-        change = 0.0
-        for k in range(r):
-            num = A[:, k, :] - np.matmul(G[:, k:k + 1, :], U)[:, 0, :] - l1[:, k, None]
-            new = np.maximum(U[:, k, :] + num / safe[:, k, None], 0.0)
-            new = np.where(diag[:, k, None] > 0, new, U[:, k, :])
-            change += float(np.sum((new - U[:, k, :]) ** 2))
-            U[:, k, :] = new
-        if first is None:
-            first = change
-        if change <= 1e-2 * first:
-            break
-    return U
-
-
-def _fit_hals(X, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
-    B, m, r = W.shape
-    n = H.shape[2]
-    Wt = np.ascontiguousarray(W.transpose(0, 2, 1))  # (B, r, m)
-    H = np.ascontiguousarray(H)                      # (B, r, n)
-    sparse = sp.issparse(X)
-    if sparse:
-        XT = X.T.tocsr()
-        nnz = X.nnz
-        normX2 = float(X.data @ X.data)
-    else:
-        XT = X.T
-        nnz = m * n
-        normX2 = float(np.vdot(X, X))
-    # Gillis & Glineur: inner repetitions worth up to half the cost of the products
-    inner_W = int(1 + 0.5 * (1 + nnz / (m * (r + 1))))
-    inner_H = int(1 + 0.5 * (1 + nnz / (n * (r + 1))))
-
-    def products(F, data, dataT, rows):
-        """F (b, r, L) times data (L × rows) for dense or sparse data -> (b, r, rows)."""
-        if sparse:
-            b = F.shape[0]
-            out = dataT @ F.reshape(b * r, -1).T  # (rows, b r)
-            return np.ascontiguousarray(out.T.reshape(b, r, rows))
-        return np.matmul(F, data)
-
-    mode = _penalty_mode(l1_W, l1_H) if update_W else None
-    every = np.arange(B)
-    if mode == "W":
-        _rescale(Wt, H, 1, 1, every)  # rows of Wᵀ (columns of W) sum to 1
-    elif mode == "H":
-        _rescale(H, Wt, 1, 1, every)
-
-    def step(active):
-        idx = np.flatnonzero(active)
-        Wa, Ha = Wt[idx], H[idx]
-        nb = len(idx)
-        # W-step: min over W of ½‖Xᵀ − Hᵀ W‖² : rows of Wᵀ, with A = H Xᵀ, G = H Hᵀ
-        L1 = np.full((nb, r), l1_W)
-        if mode == "W":
-            L1 += l1_H * Ha.sum(axis=2)
-        if update_W:
-            A = products(Ha, XT, X, m)
-            G = np.matmul(Ha, Ha.transpose(0, 2, 1))
-            Wa = _hals_sweeps(Wa, A, G, L1, inner_W)
-        if mode == "W":
-            _rescale(Wa, Ha, 1, 1, range(nb))
-        # H-step
-        L1 = np.full((nb, r), l1_H)
-        if mode == "H":
-            L1 += l1_W * Wa.sum(axis=2)
-        A = products(Wa, X, XT, n)
-        G = np.matmul(Wa, Wa.transpose(0, 2, 1))
-        Ha = _hals_sweeps(Ha, A, G, L1, inner_H)
-        if mode == "H":
-            _rescale(Ha, Wa, 1, 1, range(nb))
-            A = products(Wa, X, XT, n)
-            G = np.matmul(Wa, Wa.transpose(0, 2, 1))
-        Wt[idx], H[idx] = Wa, Ha
-        HH = np.matmul(Ha, Ha.transpose(0, 2, 1))
-        fit = 0.5 * normX2 - np.einsum("brc,brc->b", A, Ha) + 0.5 * np.einsum("bkl,bkl->b", G, HH)
-        for t in np.flatnonzero(fit < 1e-6 * 0.5 * normX2):
-            # near an exact fit the expanded formula cancels: use the exact residual
-            fit[t] = lossobj.value(X, Wa[t].T, Ha[t])
-        obj = np.full(B, np.nan)
-        obj[idx] = fit + l1_W * Wa.sum(axis=(1, 2)) + l1_H * Ha.sum(axis=(1, 2))
-        return obj
-
-    hist, n_iter, conv = _loop(step, B, max_iter, tol, "hals")
-    return Wt.transpose(0, 2, 1), H, hist, n_iter, conv

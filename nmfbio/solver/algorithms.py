@@ -1,0 +1,228 @@
+"""The two fitting algorithms, on a :class:`~nmfbio.solver.batch.Batch` of runs.
+
+* ``fit_hals`` — Frobenius without mask: accelerated HALS (Cichocki & Phan 2009, with the
+  inner repetitions of Gillis & Glineur 2012, Neural Computation 24:1085). Each outer step
+  forms ``WᵀX`` and ``WᵀW`` once (BLAS, sparse-aware) and sweeps the rows of H several
+  times with them, stopping a run's sweeps when its change falls below 1 % of the first.
+* ``fit_ccd`` — KL (dense, masked or sparse) and masked Frobenius: cyclic coordinate descent
+  with Newton steps (Hsieh & Dhillon 2011), compiled in ``_ccd.py``.
+
+Both update every still-running run of the batch together and stop each run on its own when
+the relative decrease of its objective falls below ``tol``; runs never influence each other,
+so a run's result does not depend on what else is in its batch. Validation happens before
+this module is reached.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from nmfbio.solver import _ccd
+
+__all__ = ["fit_ccd", "fit_hals"]
+
+log = logging.getLogger(__name__)
+
+KL_NEWTON_STEPS = 2
+
+
+def penalty_mode(l1_W, l1_H):
+    """Which factor's scale is pinned while fitting.
+
+    With L1 on one factor only, the objective could be lowered forever by moving scale to
+    the unpenalised factor. Then the unpenalised factor is kept at unit sums (W's columns
+    for ``l1_H`` alone, H's rows for ``l1_W`` alone): the penalty acts on the recipes of
+    normalised parts (or vice versa), the well-posed problem users mean.
+    """
+    if l1_H > 0 and l1_W == 0:
+        return "W"  # W columns sum to 1
+    if l1_W > 0 and l1_H == 0:
+        return "H"  # H rows sum to 1
+    return None
+
+
+def _rescale(P, Q, axis, idx):
+    """Make P's component sums 1 for runs ``idx`` (summing P[b] over ``axis``), moving the
+    scale into Q, whose components lie along the same axis (P·Q unchanged)."""
+    for b in idx:
+        s = P[b].sum(axis=axis)
+        s = np.where(s > 0, s, 1.0)
+        if axis == 0:
+            P[b] /= s
+            Q[b] *= s
+        else:
+            P[b] /= s[:, None]
+            Q[b] *= s[:, None]
+
+
+def _converged(prev, cur, tol):
+    """Relative decrease of the objective below tol (or an increase from rounding)."""
+    return (prev - cur) <= tol * max(abs(prev), np.finfo(float).tiny)
+
+
+def _loop(step, B, max_iter, tol, name):
+    """Run ``step(active) -> objectives (B,)`` until every run converges."""
+    active = np.ones(B, dtype=bool)
+    hist = [[] for _ in range(B)]
+    n_iter = np.zeros(B, dtype=int)
+    conv = np.zeros(B, dtype=bool)
+    for it in range(max_iter):
+        obj = step(active)
+        for b in np.flatnonzero(active):
+            hist[b].append(float(obj[b]))
+            n_iter[b] = it + 1
+            if len(hist[b]) > 1 and _converged(hist[b][-2], hist[b][-1], tol):
+                conv[b] = True
+                active[b] = False
+        if it % 50 == 0:
+            log.debug("%s iteration %d: %d runs active, best objective %.6g", name, it,
+                      active.sum(), np.min([h[-1] for h in hist]))
+        if not active.any():
+            break
+    return hist, n_iter, conv
+
+
+# --------------------------------------------------------------------------- KL / masked
+def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
+    """Coordinate descent for a batch. ``W`` (B, m, r) and ``H`` (B, r, n) are starts.
+
+    Returns ``W, H, history (list per run), n_iter, converged``.
+    """
+    B, m, r = W.shape
+    n = H.shape[2]
+    Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
+    Ht = np.ascontiguousarray(H.transpose(0, 2, 1))     # (B, n, r): updated in the H-step
+    col_loss_w = np.zeros((B, m))
+    col_loss_h = np.zeros((B, n))
+    n_inner = KL_NEWTON_STEPS if kl else 1
+    if data.sparse:
+        rows = (data.row_indptr, data.row_indices, data.row_data)
+        cols = (data.col_indptr, data.col_indices, data.col_data)
+
+        def run(part, F, U, active, l1, want, out):
+            indptr, indices, values = part
+            _ccd.ccd_sparse_kl(indptr, indices, values, F, F.sum(axis=2), U, active, l1,
+                               n_inner, want, out)
+    else:
+        rows = (data.rows, data.mask_rows)
+        cols = (data.cols, data.mask_cols)
+
+        def run(part, F, U, active, l1, want, out):
+            Xd, Md = part
+            _ccd.ccd_dense(Xd, Md, data.use_mask, F, F.sum(axis=2), U, active, kl, l1,
+                           n_inner, want, out)
+
+    mode = penalty_mode(l1_W, l1_H) if update_W else None
+    every = np.arange(B)
+    if mode == "W":
+        _rescale(Wm, Ht, 0, every)  # W (m, r): columns sum to 1; Hᵀ (n, r) scaled
+    elif mode == "H":
+        _rescale(Ht, Wm, 0, every)
+
+    def step(active):
+        idx = np.flatnonzero(active)
+        if update_W:
+            L1 = np.full((B, r), l1_W)
+            if mode == "W":  # penalty l1_H·s_k·|h_k| moves onto the scale s_k of w_k
+                L1 += l1_H * Ht.sum(axis=1)
+            F = np.ascontiguousarray(Ht.transpose(0, 2, 1))  # (B, r, n) = H
+            run(rows, F, Wm, active, L1, False, col_loss_w)
+            if mode == "W":
+                _rescale(Wm, Ht, 0, idx)
+        L1 = np.full((B, r), l1_H)
+        if mode == "H":
+            L1 += l1_W * Wm.sum(axis=1)
+        F = np.ascontiguousarray(Wm.transpose(0, 2, 1))  # (B, r, m) = Wᵀ
+        run(cols, F, Ht, active, L1, True, col_loss_h)
+        if mode == "H":
+            _rescale(Ht, Wm, 0, idx)
+        return (col_loss_h.sum(axis=1) + l1_W * Wm.sum(axis=(1, 2))
+                + l1_H * Ht.sum(axis=(1, 2)))
+
+    hist, n_iter, conv = _loop(step, B, max_iter, tol, "ccd")
+    return Wm, Ht.transpose(0, 2, 1), hist, n_iter, conv
+
+
+# --------------------------------------------------------------------------- Frobenius
+def _hals_sweeps(U, A, G, l1, max_inner):
+    """Accelerated HALS on rows of U (B, r, c) for min ½‖X − FᵀU‖² + Σ_k l1_k·Σu_k with
+    A = F X, G = F Fᵀ and l1 of shape (B, r). Each run stops sweeping on its own."""
+    r = U.shape[1]
+    diag = np.einsum("bkk->bk", G)
+    safe = np.where(diag > 0, diag, 1.0)
+    live = np.ones(U.shape[0], dtype=bool)
+    first = None
+    for _ in range(max_inner):
+        change = np.zeros(U.shape[0])
+        for k in range(r):
+            old = U[:, k, :]
+            num = A[:, k, :] - np.matmul(G[:, k:k + 1, :], U)[:, 0, :] - l1[:, k, None]
+            new = np.maximum(old + num / safe[:, k, None], 0.0)
+            new = np.where((diag[:, k, None] > 0) & live[:, None], new, old)
+            change += np.einsum("bc,bc->b", new - old, new - old)
+            U[:, k, :] = new
+        if first is None:
+            first = change
+        live &= change > 1e-2 * first
+        if not live.any():
+            break
+    return U
+
+
+def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
+    """Accelerated HALS for a batch (Frobenius, no mask); same contract as :func:`fit_ccd`."""
+    B, m, r = W.shape
+    n = H.shape[2]
+    Wt = np.ascontiguousarray(W.transpose(0, 2, 1))  # (B, r, m)
+    H = np.ascontiguousarray(H)                      # (B, r, n)
+    # Gillis & Glineur: inner repetitions worth up to half the cost of the products
+    inner_W = int(1 + 0.5 * (1 + data.nnz / (m * (r + 1))))
+    inner_H = int(1 + 0.5 * (1 + data.nnz / (n * (r + 1))))
+    normX2 = data.normX2 if data.n_data > 1 else np.full(B, data.normX2[0])
+
+    mode = penalty_mode(l1_W, l1_H) if update_W else None
+    every = np.arange(B)
+    if mode == "W":
+        _rescale(Wt, H, 1, every)  # rows of Wᵀ (columns of W) sum to 1
+    elif mode == "H":
+        _rescale(H, Wt, 1, every)
+
+    def step(active):
+        idx = np.flatnonzero(active)
+        Wa, Ha = Wt[idx], H[idx]
+        nb = len(idx)
+        if update_W:
+            # W-step: min over W of ½‖Xᵀ − Hᵀ W‖²: rows of Wᵀ, with A = H Xᵀ, G = H Hᵀ
+            L1 = np.full((nb, r), l1_W)
+            if mode == "W":
+                L1 += l1_H * Ha.sum(axis=2)
+            A = data.product(Ha, idx, "W")
+            G = np.matmul(Ha, Ha.transpose(0, 2, 1))
+            Wa = _hals_sweeps(Wa, A, G, L1, inner_W)
+            if mode == "W":
+                _rescale(Wa, Ha, 1, range(nb))
+        L1 = np.full((nb, r), l1_H)
+        if mode == "H":
+            L1 += l1_W * Wa.sum(axis=2)
+        A = data.product(Wa, idx, "H")
+        G = np.matmul(Wa, Wa.transpose(0, 2, 1))
+        Ha = _hals_sweeps(Ha, A, G, L1, inner_H)
+        if mode == "H":
+            _rescale(Ha, Wa, 1, range(nb))
+            A = data.product(Wa, idx, "H")
+            G = np.matmul(Wa, Wa.transpose(0, 2, 1))
+        Wt[idx], H[idx] = Wa, Ha
+        HH = np.matmul(Ha, Ha.transpose(0, 2, 1))
+        fit = (0.5 * normX2[idx] - np.einsum("brc,brc->b", A, Ha)
+               + 0.5 * np.einsum("bkl,bkl->b", G, HH))
+        for t in np.flatnonzero(fit < 1e-6 * 0.5 * normX2[idx]):
+            # near an exact fit the expanded formula cancels: use the exact residual
+            fit[t] = lossobj.value(data.data(idx[t]), Wa[t].T, Ha[t])
+        obj = np.full(B, np.nan)
+        obj[idx] = fit + l1_W * Wa.sum(axis=(1, 2)) + l1_H * Ha.sum(axis=(1, 2))
+        return obj
+
+    hist, n_iter, conv = _loop(step, B, max_iter, tol, "hals")
+    return Wt.transpose(0, 2, 1), H, hist, n_iter, conv
