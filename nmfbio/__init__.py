@@ -6,6 +6,7 @@ with :func:`nmfbio.fit`; the solver on plain arrays is in :mod:`nmfbio.solver`, 
 adapters in :mod:`nmfbio.io`.
 """
 
+from nmfbio.consensus import ConsensusResult, consensus
 from nmfbio.data import fit
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
 from nmfbio.solver import NMFResult
@@ -13,6 +14,6 @@ from nmfbio.solver import NMFResult
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConvergenceWarning", "DataWarning", "FormatError", "NMFInputError", "NMFResult", "fit",
-    "__version__",
+    "ConsensusResult", "ConvergenceWarning", "DataWarning", "FormatError", "NMFInputError",
+    "NMFResult", "consensus", "fit", "__version__",
 ]

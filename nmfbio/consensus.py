@@ -1,0 +1,347 @@
+"""Consensus over seeded restarts: which parts can be trusted.
+
+NMF is non-convex and its parts are defined only up to scale and order, so nmfbio fits many
+seeded runs (optionally each on a resampled copy of the data, as the mutational-signature
+field does), aligns the components of every run to a common reference by Hungarian matching
+on cosine similarity (each run contributes exactly one component to each cluster), and
+iterates the reference to the element-wise median of its cluster. Per component it reports
+the cosine silhouette of its cluster (``stability``), the mean matched cosine, how many runs
+reproduce it, and a consensus part; H is then refitted to the original data with the
+consensus parts fixed. Components whose stability falls below ``threshold`` are flagged.
+Plots live in ``nmfbio.plot``; the solver does the fitting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nmfbio._atomic import atomic_path
+from nmfbio._warn import warn
+from nmfbio.data import as_matrix
+from nmfbio.errors import ConvergenceWarning, FormatError, NMFInputError
+from nmfbio.matching import cosine_matrix, match_columns
+from nmfbio.solver import get_loss, nmf_runs, refit_H
+
+__all__ = ["ConsensusResult", "consensus", "align_runs", "silhouettes",
+           "DEFAULT_THRESHOLD", "REPRODUCED_COSINE"]
+
+#: components whose cluster silhouette is below this are flagged as not reproducible
+DEFAULT_THRESHOLD = 0.8
+#: a run "reproduces" a component when its matched part has at least this cosine
+REPRODUCED_COSINE = 0.9
+_FORMAT = "nmfbio.ConsensusResult"
+
+
+@dataclass
+class ConsensusResult:
+    """Result of :func:`consensus`.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_features, rank)
+        Consensus parts (median of each cluster), columns sum to 1, ordered by contribution.
+    H : ndarray of shape (rank, n_samples)
+        Recipes refitted to the original data with ``W`` fixed.
+    stability : ndarray of shape (rank,)
+        Cosine silhouette of each component's cluster (1 = identical in every run); for
+        rank 1, where a silhouette is undefined, the mean matched cosine.
+    mean_cosine : ndarray of shape (rank,)
+        Mean cosine of each run's matched part to the consensus part.
+    reproduced : ndarray of int, shape (rank,)
+        Number of runs whose matched part has cosine ≥ 0.9 to the consensus part.
+    stable : ndarray of bool, shape (rank,)
+        ``stability >= threshold``.
+    run_W : ndarray of shape (n_runs, n_features, rank)
+        Every used run's parts, aligned to the consensus order (columns sum to 1).
+    run_losses : ndarray of shape (n_runs,)
+    n_unconverged : int
+        Runs that stopped at ``max_iter``; they are left out of the clusters.
+    loss : float
+        Loss of ``W @ H`` on the original data.
+    threshold : float
+    params : dict
+    feature_names, sample_names : list of str or None
+    """
+
+    W: np.ndarray
+    H: np.ndarray
+    stability: np.ndarray
+    mean_cosine: np.ndarray
+    reproduced: np.ndarray
+    stable: np.ndarray
+    run_W: np.ndarray
+    run_losses: np.ndarray
+    n_unconverged: int
+    loss: float
+    threshold: float
+    params: dict = field(default_factory=dict)
+    feature_names: list | None = None
+    sample_names: list | None = None
+
+    @property
+    def rank(self) -> int:
+        """Number of components."""
+        return int(self.W.shape[1])
+
+    @property
+    def component_names(self) -> list[str]:
+        """``C1`` … ``Ck`` in order of contribution."""
+        return [f"C{k + 1}" for k in range(self.rank)]
+
+    def table(self):
+        """Per-component statistics as a DataFrame (index = components)."""
+        import pandas as pd
+
+        n_runs = self.run_W.shape[0]
+        return pd.DataFrame({
+            "stability": self.stability, "mean_cosine": self.mean_cosine,
+            "reproduced": self.reproduced, "runs": n_runs, "stable": self.stable,
+            "contribution": self.H.sum(axis=1) / max(self.H.sum(), 1e-300),
+        }, index=pd.Index(self.component_names, name="component"))
+
+    def W_frame(self):
+        """Consensus W as a DataFrame (index = features, columns = components)."""
+        import pandas as pd
+
+        idx = self.feature_names or [str(i) for i in range(self.W.shape[0])]
+        return pd.DataFrame(self.W, index=pd.Index(idx, name="feature"),
+                            columns=self.component_names)
+
+    def H_frame(self):
+        """Refitted H as a DataFrame (index = components, columns = samples)."""
+        import pandas as pd
+
+        cols = self.sample_names or [str(j) for j in range(self.H.shape[1])]
+        return pd.DataFrame(self.H, index=pd.Index(self.component_names, name="component"),
+                            columns=cols)
+
+    def summary(self) -> str:
+        """A few lines: rank, runs, and per component its stability and verdict."""
+        lines = [f"consensus of {self.run_W.shape[0]} runs at rank {self.rank} "
+                 f"({self.params.get('loss')}, resample={self.params.get('resample')}): "
+                 f"{int(self.stable.sum())} of {self.rank} components stable "
+                 f"(silhouette ≥ {self.threshold:g})"]
+        if self.n_unconverged:
+            lines.append(f"  {self.n_unconverged} runs stopped at max_iter and were left out")
+        for k, name in enumerate(self.component_names):
+            verdict = "stable" if self.stable[k] else "NOT reproducible"
+            lines.append(f"  {name}: stability {self.stability[k]:.3f}, mean cosine "
+                         f"{self.mean_cosine[k]:.3f}, reproduced in {self.reproduced[k]}/"
+                         f"{self.run_W.shape[0]} runs — {verdict}")
+        return "\n".join(lines)
+
+    def plot_stability(self, ax=None):
+        """Bar plot of per-component stability with the threshold (returns the Axes)."""
+        from nmfbio.plot.consensus import plot_stability
+
+        return plot_stability(self, ax=ax)
+
+    def plot_run_cosines(self, ax=None):
+        """Heatmap of run-by-run cosines of all aligned parts (returns the Axes)."""
+        from nmfbio.plot.consensus import plot_run_cosines
+
+        return plot_run_cosines(self, ax=ax)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write to HDF5 (atomically); read back with :meth:`load`."""
+        import h5py
+
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["format"] = _FORMAT
+            for key in ("W", "H", "stability", "mean_cosine", "reproduced", "stable",
+                        "run_W", "run_losses"):
+                f.create_dataset(key, data=np.asarray(getattr(self, key)))
+            f.attrs["n_unconverged"] = int(self.n_unconverged)
+            f.attrs["loss"] = float(self.loss)
+            f.attrs["threshold"] = float(self.threshold)
+            f.attrs["params"] = json.dumps(self.params, default=str)
+            for key in ("feature_names", "sample_names"):
+                names = getattr(self, key)
+                if names is not None:
+                    f.create_dataset(key, data=[str(x) for x in names],
+                                     dtype=h5py.string_dtype("utf-8"))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ConsensusResult:
+        """Read a result written by :meth:`save`."""
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != _FORMAT:
+                raise FormatError("not an nmfbio ConsensusResult file", path)
+            arrays = {k: f[k][()] for k in ("W", "H", "stability", "mean_cosine", "reproduced",
+                                            "stable", "run_W", "run_losses")}
+            names = {k: (list(f[k].asstr()[()]) if k in f else None)
+                     for k in ("feature_names", "sample_names")}
+            return cls(**arrays, n_unconverged=int(f.attrs["n_unconverged"]),
+                       loss=float(f.attrs["loss"]), threshold=float(f.attrs["threshold"]),
+                       params=json.loads(f.attrs["params"]), **names)
+
+
+def align_runs(Ws, reference=None, max_rounds=20):
+    """Align the parts of many runs: Hungarian matching to a reference that is iterated to
+    the element-wise median of its clusters.
+
+    Parameters
+    ----------
+    Ws : sequence of ndarray, each of shape (n_features, rank)
+    reference : int, optional
+        Index of the run used as the first reference (default 0).
+    max_rounds : int
+
+    Returns
+    -------
+    aligned : ndarray of shape (n_runs, n_features, rank)
+        Each run's parts, permuted so column k belongs to cluster k.
+    centre : ndarray of shape (n_features, rank)
+        Median of each cluster, columns sum to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> aligned, centre = align_runs([A, A[:, ::-1]])
+    >>> bool(np.allclose(aligned[1], A))
+    True
+    """
+    Ws = np.stack([np.asarray(W, dtype=np.float64) for W in Ws])
+    centre = Ws[0 if reference is None else reference].copy()
+    perms = None
+    for _ in range(max_rounds):
+        new = np.stack([match_columns(centre, W)[0] for W in Ws])
+        aligned = np.stack([W[:, p] for W, p in zip(Ws, new, strict=True)])
+        centre = np.median(aligned, axis=0)
+        s = centre.sum(axis=0)
+        centre = centre / np.where(s > 0, s, 1.0)
+        if perms is not None and np.array_equal(new, perms):
+            break
+        perms = new
+    return aligned, centre
+
+
+def silhouettes(aligned):
+    """Cosine silhouette of each cluster of aligned parts.
+
+    Parameters
+    ----------
+    aligned : ndarray of shape (n_runs, n_features, rank)
+
+    Returns
+    -------
+    ndarray of shape (rank,)
+        Mean silhouette (distance 1 − cosine) of the members of each cluster; nan for rank 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> silhouettes(np.stack([A, A, A])).tolist()
+    [1.0, 1.0]
+    """
+    R, m, r = aligned.shape
+    if r == 1:
+        return np.array([np.nan])
+    V = aligned.transpose(0, 2, 1).reshape(R * r, m)  # row = (run, component)
+    D = 1.0 - cosine_matrix(V.T, V.T)
+    np.clip(D, 0.0, 2.0, out=D)
+    labels = np.tile(np.arange(r), R)
+    sums = np.stack([D[:, labels == k].sum(axis=1) for k in range(r)], axis=1)  # (R r, r)
+    counts = np.bincount(labels, minlength=r).astype(float)
+    own = labels
+    a = sums[np.arange(R * r), own] / np.maximum(counts[own] - 1, 1)
+    mean_other = sums / counts
+    mean_other[np.arange(R * r), own] = np.inf
+    b = mean_other.min(axis=1)
+    s = (b - a) / np.maximum(np.maximum(a, b), 1e-300)
+    return np.array([s[labels == k].mean() for k in range(r)])
+
+
+def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H=0.0,
+              seed=None, max_iter=500, tol=1e-4, threshold=DEFAULT_THRESHOLD, layer=None,
+              n_jobs=None) -> ConsensusResult:
+    """Fit many seeded runs and keep the parts they agree on.
+
+    Parameters
+    ----------
+    X : ndarray, scipy.sparse matrix, pandas.DataFrame or anndata.AnnData
+        Non-negative data, features × samples (AnnData: samples × features), as for
+        :func:`nmfbio.fit`.
+    rank : int
+    restarts : int, default 100
+        Seeded runs (at least 2), fitted in batches.
+    loss : {"kl", "frobenius"}, default "kl"
+    resample : {None, "poisson", "multinomial"}
+        Fit each run on its own resampled copy of the data (counts only).
+    l1_W, l1_H : float
+        L1 penalties, as in :func:`nmfbio.fit`.
+    seed : int, optional
+        Same seed → same result.
+    max_iter, tol : int, float
+        Per-run stopping (looser than a single fit's default: consensus averages runs).
+    threshold : float, default 0.8
+        Minimum cluster silhouette for a component to count as stable.
+    layer : str, optional
+        AnnData layer.
+    n_jobs : None
+        Reserved; runs are batched in one process (the compiled kernels use every core).
+
+    Returns
+    -------
+    ConsensusResult
+
+    Examples
+    --------
+    >>> import numpy as np, nmfbio
+    >>> rng = np.random.default_rng(0)
+    >>> W = rng.dirichlet(np.full(30, 0.3), size=3).T
+    >>> X = rng.poisson(W @ rng.gamma(1.0, 300, size=(3, 80)))
+    >>> res = nmfbio.consensus(X, 3, restarts=10, seed=0)
+    >>> bool(res.stable.all())
+    True
+    """
+    if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 2:
+        raise NMFInputError(f"consensus needs restarts >= 2 (an integer), got {restarts!r}")
+    if not (isinstance(threshold, (int, float)) and -1 <= threshold <= 1):
+        raise NMFInputError(f"threshold must be a silhouette in [-1, 1], got {threshold!r}")
+    Xm, _, fnames, snames = as_matrix(X, layer=layer)
+    runs = nmf_runs(Xm, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, restarts=int(restarts),
+                    init="random", max_iter=max_iter, tol=tol, seed=seed, resample=resample,
+                    feature_names=fnames, sample_names=snames, _warn=False)
+    seed = runs[0].seed
+    used = [r for r in runs if r.converged]
+    n_unconverged = len(runs) - len(used)
+    if n_unconverged:
+        warn(f"{n_unconverged} of {len(runs)} runs stopped at max_iter={max_iter} and are left "
+             "out of the consensus; raise max_iter", ConvergenceWarning)
+    if len(used) < 2:
+        raise NMFInputError(
+            f"only {len(used)} of {len(runs)} runs converged within max_iter={max_iter}; "
+            "raise max_iter or tol"
+        )
+    losses = np.array([r.loss for r in used])
+    best = int(np.argmin(np.array([r.objective for r in used])))
+    aligned, centre = align_runs([r.W for r in used], reference=best)
+    cos = np.stack([np.diag(cosine_matrix(centre, aligned[i])) for i in range(len(used))])
+    mean_cos = cos.mean(axis=0)
+    reproduced = (cos >= REPRODUCED_COSINE).sum(axis=0)
+    stability = silhouettes(aligned)
+    if rank == 1:
+        stability = mean_cos.copy()
+    H, value = refit_H(Xm, centre, loss=loss, l1_H=l1_H)
+    order = np.argsort(-H.sum(axis=1), kind="stable")
+    res = ConsensusResult(
+        W=np.ascontiguousarray(centre[:, order]), H=np.ascontiguousarray(H[order]),
+        stability=stability[order], mean_cosine=mean_cos[order],
+        reproduced=reproduced[order].astype(int), stable=stability[order] >= threshold,
+        run_W=np.ascontiguousarray(aligned[:, :, order]), run_losses=losses,
+        n_unconverged=n_unconverged, loss=float(value), threshold=float(threshold),
+        params=dict(rank=int(rank), restarts=int(restarts), loss=get_loss(loss).name,
+                    resample=resample or "none", l1_W=l1_W, l1_H=l1_H, seed=seed,
+                    max_iter=max_iter, tol=tol),
+        feature_names=fnames, sample_names=snames,
+    )
+    return res

@@ -1,0 +1,6 @@
+"""Figures: every plot takes a result object (or arrays) and an optional matplotlib Axes,
+draws, and returns the Axes. Matplotlib only; nothing here computes science."""
+
+from nmfbio.plot.consensus import plot_run_cosines, plot_stability
+
+__all__ = ["plot_run_cosines", "plot_stability"]
