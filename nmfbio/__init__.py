@@ -9,11 +9,12 @@ adapters in :mod:`nmfbio.io`.
 from nmfbio.consensus import ConsensusResult, consensus
 from nmfbio.data import fit
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
+from nmfbio.rank import RankSelection, select_rank
 from nmfbio.solver import NMFResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConsensusResult", "ConvergenceWarning", "DataWarning", "FormatError", "NMFInputError",
-    "NMFResult", "consensus", "fit", "__version__",
+    "NMFResult", "RankSelection", "consensus", "fit", "select_rank", "__version__",
 ]

@@ -2,5 +2,6 @@
 draws, and returns the Axes. Matplotlib only; nothing here computes science."""
 
 from nmfbio.plot.consensus import plot_run_cosines, plot_stability
+from nmfbio.plot.rank import plot_rank_selection
 
-__all__ = ["plot_run_cosines", "plot_stability"]
+__all__ = ["plot_rank_selection", "plot_run_cosines", "plot_stability"]

@@ -260,3 +260,40 @@ def sparse_model_at(indptr, indices, W, H):
                 s += W[i, k] * H[k, j]
             out[p] = s
     return out
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
+    """HALS for min ½‖X − F U‖² + Σ l1·u column by column: with ``A`` (B, n_cols, r) =
+    (Fᵀ X)ᵀ and ``G`` (B, r, r) = FᵀF, each column of ``U`` (B, n_cols, r) is swept up to
+    ``max_inner`` times (exact coordinate minimisation), until its squared change falls
+    below ``rel_tol`` times that of its first sweep."""
+    B, ncol, r = U.shape
+    for t in prange(B * ncol):
+        b = t // ncol
+        j = t - b * ncol
+        if not active[b]:
+            continue
+        u = U[b, j]
+        a = A[b, j]
+        g = G[b]
+        first = -1.0
+        for _ in range(max_inner):
+            change = 0.0
+            for k in range(r):
+                gkk = g[k, k]
+                if gkk <= 0.0:
+                    continue
+                s = a[k] - l1[b, k]
+                for q in range(r):
+                    s -= g[k, q] * u[q]
+                new = u[k] + s / gkk
+                if new < 0.0:
+                    new = 0.0
+                dlt = new - u[k]
+                change += dlt * dlt
+                u[k] = new
+            if first < 0.0:
+                first = change
+            if change <= rel_tol * first:
+                break

@@ -146,38 +146,13 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
 
 
 # --------------------------------------------------------------------------- Frobenius
-def _hals_sweeps(U, A, G, l1, max_inner):
-    """Accelerated HALS on rows of U (B, r, c) for min ½‖X − FᵀU‖² + Σ_k l1_k·Σu_k with
-    A = F X, G = F Fᵀ and l1 of shape (B, r). Each run stops sweeping on its own."""
-    r = U.shape[1]
-    diag = np.einsum("bkk->bk", G)
-    safe = np.where(diag > 0, diag, 1.0)
-    live = np.ones(U.shape[0], dtype=bool)
-    first = None
-    for _ in range(max_inner):
-        change = np.zeros(U.shape[0])
-        for k in range(r):
-            old = U[:, k, :]
-            num = A[:, k, :] - np.matmul(G[:, k:k + 1, :], U)[:, 0, :] - l1[:, k, None]
-            new = np.maximum(old + num / safe[:, k, None], 0.0)
-            new = np.where((diag[:, k, None] > 0) & live[:, None], new, old)
-            change += np.einsum("bc,bc->b", new - old, new - old)
-            U[:, k, :] = new
-        if first is None:
-            first = change
-        live &= change > 1e-2 * first
-        if not live.any():
-            break
-    return U
-
-
 def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
     """Accelerated HALS for a batch (Frobenius, no mask); same contract as :func:`fit_ccd`."""
     B, m, r = W.shape
     n = H.shape[2]
-    Wt = np.ascontiguousarray(W.transpose(0, 2, 1))  # (B, r, m)
-    H = np.ascontiguousarray(H)                      # (B, r, n)
-    # Gillis & Glineur: inner repetitions worth up to half the cost of the products
+    Wm = np.ascontiguousarray(W)                     # (B, m, r)
+    Ht = np.ascontiguousarray(H.transpose(0, 2, 1))  # (B, n, r)
+    # Gillis & Glineur: inner sweeps worth up to half the cost of the products
     inner_W = int(1 + 0.5 * (1 + data.nnz / (m * (r + 1))))
     inner_H = int(1 + 0.5 * (1 + data.nnz / (n * (r + 1))))
     normX2 = data.normX2 if data.n_data > 1 else np.full(B, data.normX2[0])
@@ -185,44 +160,45 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
     mode = penalty_mode(l1_W, l1_H) if update_W else None
     every = np.arange(B)
     if mode == "W":
-        _rescale(Wt, H, 1, every)  # rows of Wᵀ (columns of W) sum to 1
+        _rescale(Wm, Ht, 0, every)  # columns of W sum to 1
     elif mode == "H":
-        _rescale(H, Wt, 1, every)
+        _rescale(Ht, Wm, 0, every)
 
     def step(active):
         idx = np.flatnonzero(active)
-        Wa, Ha = Wt[idx], H[idx]
+        act = np.ones(len(idx), dtype=bool)
+        Wa, Ha = Wm[idx], Ht[idx]
         nb = len(idx)
         if update_W:
-            # W-step: min over W of ½‖Xᵀ − Hᵀ W‖²: rows of Wᵀ, with A = H Xᵀ, G = H Hᵀ
+            # W-step: rows of W solve min ½‖Xᵀ − Hᵀ Wᵀ‖²: A = X Hᵀ (m, r), G = H Hᵀ
             L1 = np.full((nb, r), l1_W)
             if mode == "W":
-                L1 += l1_H * Ha.sum(axis=2)
+                L1 += l1_H * Ha.sum(axis=1)
             A = data.product(Ha, idx, "W")
-            G = np.matmul(Ha, Ha.transpose(0, 2, 1))
-            Wa = _hals_sweeps(Wa, A, G, L1, inner_W)
+            G = np.matmul(Ha.transpose(0, 2, 1), Ha)
+            _ccd.hals_columns(A, G, Wa, act, L1, inner_W, 1e-2)
             if mode == "W":
-                _rescale(Wa, Ha, 1, range(nb))
+                _rescale(Wa, Ha, 0, range(nb))
         L1 = np.full((nb, r), l1_H)
         if mode == "H":
-            L1 += l1_W * Wa.sum(axis=2)
-        A = data.product(Wa, idx, "H")
-        G = np.matmul(Wa, Wa.transpose(0, 2, 1))
-        Ha = _hals_sweeps(Ha, A, G, L1, inner_H)
+            L1 += l1_W * Wa.sum(axis=1)
+        A = data.product(Wa, idx, "H")              # (nb, n, r) = Xᵀ W
+        G = np.matmul(Wa.transpose(0, 2, 1), Wa)    # Wᵀ W
+        _ccd.hals_columns(A, G, Ha, act, L1, inner_H, 1e-2)
         if mode == "H":
-            _rescale(Ha, Wa, 1, range(nb))
+            _rescale(Ha, Wa, 0, range(nb))
             A = data.product(Wa, idx, "H")
-            G = np.matmul(Wa, Wa.transpose(0, 2, 1))
-        Wt[idx], H[idx] = Wa, Ha
-        HH = np.matmul(Ha, Ha.transpose(0, 2, 1))
-        fit = (0.5 * normX2[idx] - np.einsum("brc,brc->b", A, Ha)
+            G = np.matmul(Wa.transpose(0, 2, 1), Wa)
+        Wm[idx], Ht[idx] = Wa, Ha
+        HH = np.matmul(Ha.transpose(0, 2, 1), Ha)
+        fit = (0.5 * normX2[idx] - np.einsum("bcr,bcr->b", A, Ha)
                + 0.5 * np.einsum("bkl,bkl->b", G, HH))
         for t in np.flatnonzero(fit < 1e-6 * 0.5 * normX2[idx]):
             # near an exact fit the expanded formula cancels: use the exact residual
-            fit[t] = lossobj.value(data.data(idx[t]), Wa[t].T, Ha[t])
+            fit[t] = lossobj.value(data.data(idx[t]), Wa[t], Ha[t].T)
         obj = np.full(B, np.nan)
         obj[idx] = fit + l1_W * Wa.sum(axis=(1, 2)) + l1_H * Ha.sum(axis=(1, 2))
         return obj
 
     hist, n_iter, conv = _loop(step, B, max_iter, tol, "hals")
-    return Wt.transpose(0, 2, 1), H, hist, n_iter, conv
+    return Wm, Ht.transpose(0, 2, 1), hist, n_iter, conv

@@ -46,8 +46,9 @@ class Batch:
             self.mats = runs
             self.normX2 = np.array([float(d @ d) for d in self.row_data])
         else:
-            self.rows = np.stack(runs)                                   # (Bx, m, n)
-            self.cols = np.ascontiguousarray(self.rows.transpose(0, 2, 1))  # (Bx, n, m)
+            # a shared X is a view: check_data already made the solver's private copy
+            self.rows = X[None] if not per_run else np.stack(runs)     # (Bx, m, n)
+            self._cols = None
             self.normX2 = np.einsum("bij,bij->b", self.rows, self.rows)
         self.use_mask = mask is not None
         if mask is None:
@@ -60,6 +61,13 @@ class Batch:
             self.mask_cols = np.ascontiguousarray(mk.transpose(0, 2, 1))
             self.n_mask = mk.shape[0]
         self.nnz = first.nnz if self.sparse else m * n
+
+    @property
+    def cols(self):
+        """Dense data as (Bx, n, m), C-contiguous (made on first use)."""
+        if self._cols is None:
+            self._cols = np.ascontiguousarray(self.rows.transpose(0, 2, 1))
+        return self._cols
 
     def data(self, b):
         """X of run ``b`` (dense ndarray or csr_matrix)."""
@@ -75,22 +83,21 @@ class Batch:
         return self.mask_rows[b if self.n_mask > 1 else 0]
 
     def product(self, F, idx, side):
-        """``F_b · X_b`` (side "H": F (b, r, m) → (b, r, n)) or ``F_b · X_bᵀ`` (side "W":
-        F (b, r, n) → (b, r, m)) for the runs ``idx``."""
-        b, r, _ = F.shape
-        if not self.sparse:
-            D = self.rows if side == "H" else self.cols
-            D = D[idx] if self.n_data > 1 else D
-            return np.matmul(F, D)
+        """``X_bᵀ F_b`` (side "H": F (b, m, r) → (b, n, r)) or ``X_b F_b`` (side "W":
+        F (b, n, r) → (b, m, r)) for the runs ``idx``; dense or sparse X."""
+        b, _, r = F.shape
         out_len = self.shape[1] if side == "H" else self.shape[0]
+        if not self.sparse and self.n_data > 1:
+            D = self.rows[idx]
+            return np.matmul(D.transpose(0, 2, 1) if side == "H" else D, F)
         if self.n_data == 1:
-            M = self.mats[0]
-            MT = M.T if side == "H" else M   # (out_len × L) sparse
-            res = MT @ F.reshape(b * r, -1).T
-            return np.ascontiguousarray(res.T.reshape(b, r, out_len))
-        out = np.empty((b, r, out_len))
+            # one 2-D product for the whole batch (BLAS reads a transposed X in place)
+            M = self.mats[0] if self.sparse else self.rows[0]
+            MT = M.T if side == "H" else M  # (out_len × L), sparse
+            res = MT @ F.transpose(1, 0, 2).reshape(F.shape[1], b * r)  # (out_len, b r)
+            return np.ascontiguousarray(res.reshape(out_len, b, r).transpose(1, 0, 2))
+        out = np.empty((b, out_len, r))
         for t, i in enumerate(idx):
             M = self.mats[i]
-            MT = M.T if side == "H" else M
-            out[t] = (MT @ F[t].T).T
+            out[t] = (M.T if side == "H" else M) @ F[t]
         return out

@@ -1,0 +1,258 @@
+"""Choosing the number of parts by held-out cross-validation and stability.
+
+For each candidate rank, random entries of X are held out ("speckled" hold-out; Wold 1978,
+Owen & Perry 2009, as used for NMF by Kanagal & Sindhwani 2010), the model is fitted on the
+rest with the solver's mask, and the error on the held-out entries is measured in the
+model's own loss (mean per held-out entry). The same masks are used for every rank, so ranks
+are compared pair-wise, repeat by repeat. Alongside, the consensus stability of each rank is
+computed on the full data. The recommended rank is the smallest rank whose mean test error is
+within one standard error (of the paired difference) of the best rank's and whose components
+are all stable; the rule and the evidence are reported with the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from nmfbio._atomic import atomic_path
+from nmfbio.consensus import DEFAULT_THRESHOLD, consensus
+from nmfbio.data import as_matrix
+from nmfbio.errors import NMFInputError
+from nmfbio.solver import get_loss, nmf_runs
+
+__all__ = ["RankSelection", "select_rank", "speckled_masks"]
+
+
+@dataclass
+class RankSelection:
+    """Result of :func:`select_rank`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per rank (index ``rank``): ``train_error``, ``test_error``, ``test_se``
+        (standard error of the paired difference to the best rank), ``stability`` (lowest
+        component stability), ``n_stable``, ``within_1se``, ``stable``.
+    best : int
+        The recommended rank.
+    rule : str
+        Why ``best`` was chosen.
+    test_errors, train_errors : ndarray of shape (n_ranks, repeats)
+        Mean loss per held-out / observed entry, per rank and repeat.
+    params : dict
+    """
+
+    table: pd.DataFrame
+    best: int
+    rule: str
+    test_errors: np.ndarray
+    train_errors: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The table and the recommendation, as text."""
+        return (f"rank selection ({self.params.get('loss')}, {self.params.get('repeats')} "
+                f"repeats, {self.params.get('holdout'):g} held out)\n"
+                f"{self.table.to_string(float_format=lambda v: f'{v:.5g}')}\n"
+                f"recommended rank: {self.best} — {self.rule}")
+
+    def plot(self, ax=None):
+        """Train/test error and stability against rank (returns the Axes)."""
+        from nmfbio.plot.rank import plot_rank_selection
+
+        return plot_rank_selection(self, ax=ax)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the table as TSV (atomically), with the rule and parameters in a ``#``
+        header line."""
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(f"# best={self.best}; rule: {self.rule}; params: "
+                        f"{json.dumps(self.params, default=str)}\n")
+                self.table.to_csv(f, sep="\t")
+
+
+def speckled_masks(shape, holdout, repeats, rng):
+    """Boolean masks (True = observed) with a fraction ``holdout`` of entries held out at
+    random, leaving every row and column at least one observed entry.
+
+    Parameters
+    ----------
+    shape : (int, int)
+    holdout : float in (0, 0.5]
+    repeats : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of bool, shape (repeats, n_features, n_samples)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> M = speckled_masks((10, 20), 0.1, 2, np.random.default_rng(0))
+    >>> M.shape, int((~M[0]).sum())
+    ((2, 10, 20), 20)
+    """
+    m, n = shape
+    n_out = int(round(holdout * m * n))
+    if n_out < 1 or m < 2 or n < 2:
+        raise NMFInputError(
+            f"X of shape {shape} (features × samples) is too small to hold out {holdout:g} of "
+            "its entries; use more data or a larger holdout"
+        )
+    masks = np.ones((repeats, m, n), dtype=bool)
+    for j in range(repeats):
+        for _attempt in range(100):
+            flat = np.ones(m * n, dtype=bool)
+            flat[rng.choice(m * n, size=n_out, replace=False)] = False
+            M = flat.reshape(m, n)
+            if M.any(axis=0).all() and M.any(axis=1).all():
+                masks[j] = M
+                break
+        else:
+            raise NMFInputError(
+                f"X of shape {shape} is too small for a hold-out of {holdout:g}: some row or "
+                "column would be held out entirely; lower holdout or use more data"
+            )
+    return masks
+
+
+def _check_ranks(ranks, shape):
+    try:
+        ranks = [int(r) for r in ranks]
+        ok = all(isinstance(r, (int, np.integer)) and not isinstance(r, bool) for r in ranks)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not ranks or any(r < 1 for r in ranks):
+        raise NMFInputError(f"ranks must be positive integers, got {ranks!r}")
+    limit = min(shape)
+    too_big = [r for r in ranks if r > limit]
+    if too_big:
+        raise NMFInputError(
+            f"ranks {too_big} exceed min(n_features, n_samples) = {limit} for X of shape "
+            f"{tuple(shape)}"
+        )
+    return sorted(set(ranks))
+
+
+def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, restarts=3,
+                stability_restarts=20, seed=None, threshold=DEFAULT_THRESHOLD, max_iter=500,
+                tol=1e-4, layer=None) -> RankSelection:
+    """Recommend a rank by held-out cross-validation and consensus stability.
+
+    Parameters
+    ----------
+    X : ndarray, pandas.DataFrame or anndata.AnnData
+        Non-negative data, features × samples (AnnData: samples × features). Dense: the
+        hold-out masks need a dense matrix.
+    ranks : iterable of int, default 1..10
+    loss : {"kl", "frobenius"}, default "kl"
+    holdout : float in (0, 0.5], default 0.1
+        Fraction of entries held out in each repeat.
+    repeats : int, default 3
+        Hold-out repeats (the same masks for every rank).
+    restarts : int, default 3
+        Seeded fits per repeat and rank; the best on the observed entries is scored.
+    stability_restarts : int, default 20
+        Restarts of the consensus run that measures each rank's stability (0 to skip; then
+        stability does not enter the rule).
+    seed : int, optional
+    threshold : float
+        Stability threshold (as in :func:`nmfbio.consensus`).
+    max_iter, tol : per-fit stopping.
+    layer : str, optional
+
+    Returns
+    -------
+    RankSelection
+
+    Examples
+    --------
+    >>> import numpy as np, nmfbio
+    >>> rng = np.random.default_rng(0)
+    >>> W = rng.dirichlet(np.full(40, 0.3), size=3).T
+    >>> X = rng.poisson(W @ rng.gamma(1.0, 300, size=(3, 100)))
+    >>> nmfbio.select_rank(X, ranks=range(1, 6), seed=0).best
+    3
+    """
+    if not (isinstance(holdout, (int, float)) and 0 < holdout <= 0.5):
+        raise NMFInputError(f"holdout must be a fraction in (0, 0.5], got {holdout!r}")
+    for name, v, lo in (("repeats", repeats, 1), ("restarts", restarts, 1),
+                        ("stability_restarts", stability_restarts, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise NMFInputError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if stability_restarts == 1:
+        raise NMFInputError("stability_restarts must be 0 (skip) or at least 2")
+    lossobj = get_loss(loss)
+    Xm, _, fnames, snames = as_matrix(X, layer=layer)
+    if sp.issparse(Xm):
+        raise NMFInputError("select_rank holds out entries with a dense mask: pass a dense "
+                            "matrix (e.g. after selecting features)")
+    Xm = np.asarray(Xm, dtype=np.float64)
+    if Xm.ndim != 2:
+        raise NMFInputError(f"X must be 2-D (features × samples), got shape {Xm.shape}")
+    ranks = _check_ranks(ranks, Xm.shape)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    ss = np.random.SeedSequence(seed)
+    mask_seed, *rank_seeds = ss.spawn(1 + 2 * len(ranks))
+    masks = speckled_masks(Xm.shape, holdout, repeats, np.random.default_rng(mask_seed))
+    run_masks = np.repeat(masks, restarts, axis=0)  # run b uses mask b // restarts
+
+    n_test = (~masks).reshape(repeats, -1).sum(axis=1)
+    n_train = masks.reshape(repeats, -1).sum(axis=1)
+    test = np.zeros((len(ranks), repeats))
+    train = np.zeros((len(ranks), repeats))
+    stab = np.full(len(ranks), np.nan)
+    n_stable = np.zeros(len(ranks), dtype=int)
+    for i, r in enumerate(ranks):
+        s_cv = int(rank_seeds[2 * i].generate_state(1)[0])
+        s_st = int(rank_seeds[2 * i + 1].generate_state(1)[0])
+        runs = nmf_runs(Xm, r, loss=lossobj.name, mask=run_masks, restarts=repeats * restarts,
+                        init="random", max_iter=max_iter, tol=tol, seed=s_cv,
+                        feature_names=fnames, sample_names=snames, _warn=False)
+        for j in range(repeats):
+            group = runs[j * restarts:(j + 1) * restarts]
+            best = min(group, key=lambda res: res.objective)
+            train[i, j] = best.loss / n_train[j]
+            test[i, j] = lossobj.value(Xm, best.W, best.H, ~masks[j]) / n_test[j]
+        if stability_restarts:
+            c = consensus(Xm, r, restarts=stability_restarts, loss=lossobj.name, seed=s_st,
+                          max_iter=max_iter, tol=tol, threshold=threshold)
+            stab[i] = float(np.min(c.stability))
+            n_stable[i] = int(c.stable.sum())
+
+    mean_test = test.mean(axis=1)
+    k_min = int(np.argmin(mean_test))
+    diff = test - test[k_min]
+    se = diff.std(axis=1, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.zeros(len(ranks))
+    within = diff.mean(axis=1) <= se
+    stable = (n_stable == np.array(ranks)) if stability_restarts else np.ones(len(ranks), bool)
+    ok = within & stable
+    if ok.any():
+        best = ranks[int(np.flatnonzero(ok)[0])]
+        rule = (f"smallest rank whose held-out {lossobj.name} error is within one standard "
+                f"error of the minimum (rank {ranks[k_min]})"
+                + (f" and whose components are all stable (silhouette ≥ {threshold:g})"
+                   if stability_restarts else ""))
+    else:
+        best = ranks[int(np.flatnonzero(within)[0])]
+        rule = (f"no rank within one standard error of the minimum (rank {ranks[k_min]}) has "
+                f"all components stable (silhouette ≥ {threshold:g}); the smallest rank within "
+                "one standard error is reported — treat its unstable components with care")
+    table = pd.DataFrame({
+        "train_error": train.mean(axis=1), "test_error": mean_test, "test_se": se,
+        "stability": stab, "n_stable": n_stable, "within_1se": within, "stable": stable,
+    }, index=pd.Index(ranks, name="rank"))
+    params = dict(ranks=ranks, loss=lossobj.name, holdout=holdout, repeats=repeats,
+                  restarts=restarts, stability_restarts=stability_restarts, seed=seed,
+                  threshold=threshold, max_iter=max_iter, tol=tol)
+    return RankSelection(table=table, best=int(best), rule=rule, test_errors=test,
+                         train_errors=train, params=params)
