@@ -151,9 +151,10 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
         True where an entry is observed; held-out entries take no part in the loss or the
         updates (NaN/inf allowed there). Same orientation as ``X`` (for AnnData, obs × var).
         Dense X only.
-    init : {"auto", "random", "nndsvd", "nndsvda", "nndsvdar", "custom"}, default "auto"
-        "auto" is NNDSVDa for the first restart and seeded random for the others. With
-        several restarts, restarts after the first always start at random.
+    init : {"auto", "random", "nndsvd", "nndsvda", "nndsvdar", "spa", "custom"}
+        Default "auto": NNDSVDa for the first restart and seeded random for the others.
+        "spa" starts W at anchor samples (``nmfbio.anchors``). With several restarts,
+        restarts after the first always start at random.
     W_init, H_init : ndarray, optional
         Starting factors (shapes (n_features, rank) and (rank, n_samples)); imply "custom".
     restarts : int, default 1

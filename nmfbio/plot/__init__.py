@@ -1,7 +1,8 @@
 """Figures: every plot takes a result object (or arrays) and an optional matplotlib Axes,
 draws, and returns the Axes. Matplotlib only; nothing here computes science."""
 
+from nmfbio.plot.anchors import plot_anchors
 from nmfbio.plot.consensus import plot_run_cosines, plot_stability
 from nmfbio.plot.rank import plot_rank_selection
 
-__all__ = ["plot_rank_selection", "plot_run_cosines", "plot_stability"]
+__all__ = ["plot_anchors", "plot_rank_selection", "plot_run_cosines", "plot_stability"]

@@ -164,7 +164,7 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
             this_init = init
             if init == "auto":
                 this_init = "nndsvda" if b == 0 else "random"
-            elif init in ("nndsvd", "nndsvda", "custom") and b > 0:
+            elif init in ("nndsvd", "nndsvda", "spa", "custom") and b > 0:
                 this_init = "random"  # deterministic starts would repeat
             Xb = resample_data(Xv, resample, rng) if resample is not None else Xv
             mb = masks[b] if masks is not None else mask

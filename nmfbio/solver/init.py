@@ -6,8 +6,9 @@ pair gives the first component, and each later pair is split into its positive a
 parts, keeping the part with the larger norm product. ``nndsvda`` fills the zeros with the
 mean of X (better for KL), ``nndsvdar`` with small random values. The SVD is exact for small
 dense matrices and a seeded randomized SVD (Halko, Martinsson & Tropp 2011) otherwise, so
-the same seed always gives the same start. ``"spa"`` (anchor samples) lives in
-``nmfbio.anchors`` and is not part of this module.
+the same seed always gives the same start. ``"spa"`` starts W at anchor samples found by
+the successive projection algorithm (:func:`spa`; reports and separable fits are in
+``nmfbio.anchors``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["INITS", "initialize", "randomized_svd"]
+__all__ = ["INITS", "initialize", "randomized_svd", "spa"]
 
-INITS = ("auto", "random", "nndsvd", "nndsvda", "nndsvdar", "custom")
+INITS = ("auto", "random", "nndsvd", "nndsvda", "nndsvdar", "spa", "custom")
 _EXACT_SVD_MAX = 400  # exact SVD when min(shape) is at most this (dense only)
 
 
@@ -77,6 +78,80 @@ def _svd(X, rank, rng):
     return randomized_svd(X, rank, rng)
 
 
+def spa(X, rank: int, *, denoise: bool = True, rng=None) -> np.ndarray:
+    """Successive projection algorithm: indices of ``rank`` candidate anchor samples.
+
+    Samples (columns of X) are scaled to sum 1, so pure samples are the vertices of the
+    simplex that holds all samples when the data are separable (every part has a sample
+    made of it alone). SPA (Araújo et al. 2001; Gillis & Vavasis 2014, IEEE TPAMI 36:698)
+    repeatedly picks the sample of largest norm and projects all samples onto the orthogonal
+    complement of it. With ``denoise`` the samples are first projected onto the leading
+    ``rank`` singular vectors, which makes the choice robust to noise (and never densifies a
+    sparse X).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_features, n_samples), non-negative
+    rank : int
+    denoise : bool, default True
+    rng : numpy.random.Generator, optional
+        For the randomized SVD of large or sparse X.
+
+    Returns
+    -------
+    ndarray of int, shape (rank,)
+        Column indices into X, in the order they were found.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> H = np.array([[0.5, 1.0, 0.2, 0.0], [0.5, 0.0, 0.8, 2.0]])
+    >>> sorted(spa(W @ H, 2).tolist())
+    [1, 3]
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    s = np.asarray(X.sum(axis=0)).ravel()
+    live = np.flatnonzero(s > 0)
+    scale = 1.0 / s[live]
+    if sp.issparse(X):
+        Y = sp.csc_matrix(X)[:, live] @ sp.diags(scale)
+        denoise = True
+    else:
+        Y = X[:, live] * scale
+    if denoise:
+        U, _, _ = _svd(Y, rank, rng)
+        Z = np.asarray((Y.T @ U).T)  # (rank, n_live): coordinates in the leading subspace
+    else:
+        Z = np.array(Y, dtype=np.float64)
+    R = Z.copy()
+    chosen = []
+    for _ in range(rank):
+        norms = np.einsum("ij,ij->j", R, R)
+        norms[chosen] = -1.0
+        j = int(np.argmax(norms))
+        chosen.append(j)
+        u = R[:, j] / max(np.sqrt(norms[j]), 1e-300)
+        R -= np.outer(u, u @ R)
+    return live[np.array(chosen, dtype=int)]
+
+
+def _spa_init(X, rank, rng, mask):
+    if mask is not None:
+        X = np.where(mask, X, _mean(X, mask))
+    idx = spa(X, rank, rng=rng)
+    cols = X[:, idx]
+    W = np.asarray(cols.todense() if sp.issparse(cols) else cols, dtype=np.float64)
+    W /= np.maximum(W.sum(axis=0), 1e-300)
+    # least-squares recipes, clipped: a start, refined by the solver
+    P = np.linalg.pinv(W)                         # (rank, m)
+    H = np.asarray((X.T @ P.T).T)                 # (rank, n), sparse-safe
+    floor = 1e-3 * max(_mean(X, None), 1e-12) * X.shape[0] / rank
+    H = np.maximum(H, floor)
+    W = np.maximum(W, 1e-6 / X.shape[0])
+    return W, H
+
+
 def _nndsvd(X, rank, rng, variant, mask):
     if mask is not None:
         X = np.where(mask, X, _mean(X, mask))
@@ -126,7 +201,7 @@ def initialize(X, rank: int, init: str, rng: np.random.Generator, mask=None,
     X : ndarray or sparse matrix of shape (n_features, n_samples)
         Validated, non-negative data.
     rank : int
-    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"}
+    init : {"random", "nndsvd", "nndsvda", "nndsvdar", "spa", "custom"}
         ``"auto"`` must already have been resolved by the caller.
     rng : numpy.random.Generator
     mask : bool ndarray, optional
@@ -158,4 +233,6 @@ def initialize(X, rank: int, init: str, rng: np.random.Generator, mask=None,
         return W, H
     if init == "custom":
         return np.array(W_init, dtype=np.float64), np.array(H_init, dtype=np.float64)
+    if init == "spa":
+        return _spa_init(X, rank, rng, mask)
     return _nndsvd(X, rank, rng, init, mask)
