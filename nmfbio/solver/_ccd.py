@@ -23,8 +23,20 @@ Nothing here validates input: the caller (``solver.core``) has.
 
 from __future__ import annotations
 
+import os
+import threading
+
+import numba
 import numpy as np
 from numba import njit, prange
+
+# numba's OpenMP layer busy-waits between launches and then fights OpenBLAS's threads for
+# the cores: on 2 cores a launch on a small problem cost ~4 ms instead of ~0.2 ms. The
+# workqueue layer has no such wait; it must not be entered from two threads at once, so
+# every launch holds KERNEL_LOCK. A user's own NUMBA_THREADING_LAYER is respected.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+KERNEL_LOCK = threading.Lock()
 
 _FAST = {"reassoc", "contract", "arcp", "nsz"}
 _TINY = 1e-300
@@ -33,46 +45,44 @@ EPS32 = float(np.finfo(np.float32).eps)
 
 
 @njit(cache=True, fastmath=_FAST)
-def _kl_terms(x, obs, use_mask, w, y, d):
-    """(sum w x / y_d, sum w^2 x / y_d^2) over observed x > 0, with y_d = y + w d."""
+def _kl_terms(x, w, y, d):
+    """(Σ w x / y_d, Σ w² x / y_d²) with y_d = y + w d. Branch-free so that it vectorises:
+    entries with x = 0 (zeros and held-out entries, which the caller zeroes) add nothing."""
     q1 = 0.0
     q2 = 0.0
     for i in range(x.shape[0]):
-        xi = x[i]
-        if xi > 0.0 and (not use_mask or obs[i]):
-            wi = w[i]
-            yi = y[i] + wi * d
-            if yi < _TINY:
-                yi = _TINY
-            t = wi * xi / yi
-            q1 += t
-            q2 += t * wi / yi
+        wi = w[i]
+        yi = y[i] + wi * d
+        yi = yi if yi > _TINY else _TINY
+        inv = 1.0 / yi
+        t = wi * x[i] * inv
+        q1 += t
+        q2 += t * wi * inv
     return q1, q2
 
 
 @njit(cache=True, fastmath=_FAST)
-def _kl_move_terms(x, obs, use_mask, w, y, d):
-    """``y += w d`` fused with the terms of ``_kl_terms`` at the new ``y``."""
+def _kl_move_terms(x, w, y, d):
+    """``y += w d`` fused with ``_kl_terms`` at the new ``y``."""
     q1 = 0.0
     q2 = 0.0
     for i in range(x.shape[0]):
         wi = w[i]
         yi = y[i] + wi * d
         y[i] = yi
-        xi = x[i]
-        if xi > 0.0 and (not use_mask or obs[i]):
-            if yi < _TINY:
-                yi = _TINY
-            t = wi * xi / yi
-            q1 += t
-            q2 += t * wi / yi
+        yi = yi if yi > _TINY else _TINY
+        inv = 1.0 / yi
+        t = wi * x[i] * inv
+        q1 += t
+        q2 += t * wi * inv
     return q1, q2
 
 
 @njit(cache=True, fastmath=_FAST)
-def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
-    """Newton steps on one KL coordinate; ``c`` = sum of observed w + l1. Updates ``y``."""
-    q1, q2 = _kl_terms(x, obs, use_mask, w, y, 0.0)
+def _kl_coord(x, w, y, u, c, n_inner):
+    """Newton steps on one KL coordinate; ``x`` is zero where unobserved and ``c`` = sum of
+    observed w + l1. Updates ``y``."""
+    q1, q2 = _kl_terms(x, w, y, 0.0)
     g = c - q1
     for it in range(n_inner):
         if q2 > 0.0:
@@ -90,7 +100,7 @@ def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
             # f' is concave, so f'(d) + f'(0) >= 0 guarantees f(d) <= f(0)
             accepted = False
             for _bt in range(50):
-                q1n, q2n = _kl_terms(x, obs, use_mask, w, y, d)
+                q1n, q2n = _kl_terms(x, w, y, d)
                 gn = c - q1n
                 if gn + g >= 0.0:
                     accepted = True
@@ -107,7 +117,7 @@ def _kl_coord(x, obs, use_mask, w, y, u, c, n_inner):
             for i in range(y.shape[0]):
                 y[i] += w[i] * d
         else:
-            q1, q2 = _kl_move_terms(x, obs, use_mask, w, y, d)
+            q1, q2 = _kl_move_terms(x, w, y, d)
             g = c - q1
         u += d
         if u < 0.0:
@@ -161,7 +171,8 @@ def _col_loss(x, obs, use_mask, y, kl):
 
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, col_loss):
-    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem.
+    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem. With
+    a mask, ``Xc`` must be zero at unobserved entries (``Batch`` prepares it so).
 
     ``l1`` (B, r) is the L1 weight of each coefficient of component k in run b."""
     B, ncol, r = U.shape
@@ -195,7 +206,7 @@ def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, 
                             c += fk[i]
                 else:
                     c = Fsum[b, k] + l1[b, k]
-                U[b, j, k] = _kl_coord(x, obs, use_mask, fk, y, U[b, j, k], c, n_inner)
+                U[b, j, k] = _kl_coord(x, fk, y, U[b, j, k], c, n_inner)
             else:
                 U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1[b, k])
         if want_loss:
@@ -208,7 +219,6 @@ def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_l
     of the problem's columns, ``data`` (Bx, nnz) values per run). The model is evaluated only
     at stored entries; the sum over all entries uses ``Fsum`` (row sums of ``F``)."""
     B, ncol, r = U.shape
-    dummy = np.ones(1, dtype=np.bool_)
     shared_x = data.shape[0] == 1
     for t in prange(B * ncol):
         b = t // ncol
@@ -232,8 +242,7 @@ def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_l
             fk = F[b, k]
             for i in range(nnz):
                 w[i] = fk[idx[i]]
-            U[b, j, k] = _kl_coord(x, dummy, False, w, y, U[b, j, k], Fsum[b, k] + l1[b, k],
-                                   n_inner)
+            U[b, j, k] = _kl_coord(x, w, y, U[b, j, k], Fsum[b, k] + l1[b, k], n_inner)
         if want_loss:
             s = 0.0
             for i in range(nnz):

@@ -103,16 +103,18 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
 
         def run(part, F, U, active, l1, want, out):
             indptr, indices, values = part
-            _ccd.ccd_sparse_kl(indptr, indices, values, F, F.sum(axis=2), U, active, l1,
-                               n_inner, want, out)
+            with _ccd.KERNEL_LOCK:
+                _ccd.ccd_sparse_kl(indptr, indices, values, F, F.sum(axis=2), U, active, l1,
+                                   n_inner, want, out)
     else:
         rows = (data.rows, data.mask_rows)
         cols = (data.cols, data.mask_cols)
 
         def run(part, F, U, active, l1, want, out):
             Xd, Md = part
-            _ccd.ccd_dense(Xd, Md, data.use_mask, F, F.sum(axis=2), U, active, kl, l1,
-                           n_inner, want, out)
+            with _ccd.KERNEL_LOCK:
+                _ccd.ccd_dense(Xd, Md, data.use_mask, F, F.sum(axis=2), U, active, kl, l1,
+                               n_inner, want, out)
 
     mode = penalty_mode(l1_W, l1_H) if update_W else None
     every = np.arange(B)
@@ -176,7 +178,8 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
                 L1 += l1_H * Ha.sum(axis=1)
             A = data.product(Ha, idx, "W")
             G = np.matmul(Ha.transpose(0, 2, 1), Ha)
-            _ccd.hals_columns(A, G, Wa, act, L1, inner_W, 1e-2)
+            with _ccd.KERNEL_LOCK:
+                _ccd.hals_columns(A, G, Wa, act, L1, inner_W, 1e-2)
             if mode == "W":
                 _rescale(Wa, Ha, 0, range(nb))
         L1 = np.full((nb, r), l1_H)
@@ -184,7 +187,8 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
             L1 += l1_W * Wa.sum(axis=1)
         A = data.product(Wa, idx, "H")              # (nb, n, r) = Xᵀ W
         G = np.matmul(Wa.transpose(0, 2, 1), Wa)    # Wᵀ W
-        _ccd.hals_columns(A, G, Ha, act, L1, inner_H, 1e-2)
+        with _ccd.KERNEL_LOCK:
+            _ccd.hals_columns(A, G, Ha, act, L1, inner_H, 1e-2)
         if mode == "H":
             _rescale(Ha, Wa, 0, range(nb))
             A = data.product(Wa, idx, "H")

@@ -60,6 +60,10 @@ class Batch:
             self.mask_rows = np.ascontiguousarray(mk)
             self.mask_cols = np.ascontiguousarray(mk.transpose(0, 2, 1))
             self.n_mask = mk.shape[0]
+            if not self.sparse:
+                # the kernels read held-out entries as zeros: one masked copy per mask
+                self.rows = np.ascontiguousarray(self.rows * mk)
+                self.n_data = self.rows.shape[0]
         self.nnz = first.nnz if self.sparse else m * n
 
     @property

@@ -150,8 +150,10 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     fn = None if feature_names is None else np.asarray([str(x) for x in feature_names], object)
     sn = None if sample_names is None else np.asarray([str(x) for x in sample_names], object)
 
-    per_run_bytes = (Xv.nnz * 8 if hasattr(Xv, "nnz") else m * n * 8) * 2 * (
-        resample is not None) + (m * n * 2 if masks is not None else 0)
+    # per-run copies held at once: resampled data (rows + columns), masks with masked data
+    dense_bytes = 8 * (Xv.nnz if hasattr(Xv, "nnz") else m * n)
+    per_run_bytes = (2 * dense_bytes if resample is not None else 0) + (
+        17 * m * n if masks is not None else 0)
     chunk = restarts if per_run_bytes == 0 else max(1, min(restarts,
                                                           _BATCH_BYTES // per_run_bytes))
     children = np.random.SeedSequence(seed).spawn(restarts)

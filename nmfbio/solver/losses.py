@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from nmfbio.solver._ccd import EPS32, sparse_model_at
+from nmfbio.solver._ccd import EPS32, KERNEL_LOCK, sparse_model_at
 
 __all__ = ["LOSSES", "Loss", "Frobenius", "KL", "get_loss"]
 
@@ -69,7 +69,8 @@ class Frobenius(Loss):
         H = np.asarray(H, dtype=np.float64)
         if sp.issparse(X):
             Xr = sp.csr_matrix(X, dtype=np.float64)
-            y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
+            with KERNEL_LOCK:
+                y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
             resid_nz = float(np.sum((Xr.data - y) ** 2))
             total_y2 = float(np.sum((W.T @ W) * (H @ H.T)))
             return 0.5 * (resid_nz + total_y2 - float(np.sum(y * y)))
@@ -98,7 +99,8 @@ class KL(Loss):
         H = np.asarray(H, dtype=np.float64)
         if sp.issparse(X):
             Xr = sp.csr_matrix(X, dtype=np.float64)
-            y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
+            with KERNEL_LOCK:
+                y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
             x = Xr.data
             keep = x > 0
             return _kl_terms(x[keep], y[keep]) + float(W.sum(axis=0) @ H.sum(axis=1))
