@@ -26,7 +26,7 @@ from nmfbio.errors import ConvergenceWarning, FormatError, NMFInputError
 from nmfbio.matching import cosine_matrix, match_columns
 from nmfbio.solver import get_loss, nmf_runs, refit_H
 
-__all__ = ["ConsensusResult", "consensus", "align_runs", "silhouettes",
+__all__ = ["ConsensusResult", "consensus", "align_runs", "silhouettes", "cluster_runs",
            "DEFAULT_THRESHOLD", "REPRODUCED_COSINE"]
 
 #: components whose cluster silhouette is below this are flagged as not reproducible
@@ -260,6 +260,39 @@ def silhouettes(aligned):
     return np.array([s[labels == k].mean() for k in range(r)])
 
 
+def cluster_runs(Ws, reference=None):
+    """Align the parts of several runs and score each cluster.
+
+    Parameters
+    ----------
+    Ws : sequence of ndarray (n_features, rank)
+    reference : int, optional
+        Run used as the first reference (e.g. the one with the lowest objective).
+
+    Returns
+    -------
+    aligned : ndarray (n_runs, n_features, rank)
+    centre : ndarray (n_features, rank), columns sum to 1
+    stability : ndarray (rank,)
+        Cosine silhouettes (for rank 1, the mean matched cosine).
+    mean_cosine : ndarray (rank,)
+    reproduced : ndarray of int (rank,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> cluster_runs([A, A[:, ::-1]])[2].tolist()
+    [1.0, 1.0]
+    """
+    aligned, centre = align_runs(Ws, reference=reference)
+    cos = np.stack([np.diag(cosine_matrix(centre, aligned[i])) for i in range(len(aligned))])
+    mean_cos = cos.mean(axis=0)
+    reproduced = (cos >= REPRODUCED_COSINE).sum(axis=0).astype(int)
+    stability = silhouettes(aligned) if centre.shape[1] > 1 else mean_cos.copy()
+    return aligned, centre, stability, mean_cos, reproduced
+
+
 def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H=0.0,
               seed=None, max_iter=500, tol=1e-4, threshold=DEFAULT_THRESHOLD, layer=None,
               n_jobs=None) -> ConsensusResult:
@@ -324,13 +357,8 @@ def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H
         )
     losses = np.array([r.loss for r in used])
     best = int(np.argmin(np.array([r.objective for r in used])))
-    aligned, centre = align_runs([r.W for r in used], reference=best)
-    cos = np.stack([np.diag(cosine_matrix(centre, aligned[i])) for i in range(len(used))])
-    mean_cos = cos.mean(axis=0)
-    reproduced = (cos >= REPRODUCED_COSINE).sum(axis=0)
-    stability = silhouettes(aligned)
-    if rank == 1:
-        stability = mean_cos.copy()
+    aligned, centre, stability, mean_cos, reproduced = cluster_runs([r.W for r in used],
+                                                                    reference=best)
     H, value = refit_H(Xm, centre, loss=loss, l1_H=l1_H)
     order = np.argsort(-H.sum(axis=1), kind="stable")
     res = ConsensusResult(

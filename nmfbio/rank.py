@@ -2,10 +2,12 @@
 
 For each candidate rank, random entries of X are held out ("speckled" hold-out; Wold 1978,
 Owen & Perry 2009, as used for NMF by Kanagal & Sindhwani 2010), the model is fitted on the
-rest with the solver's mask, and the error on the held-out entries is measured in the
-model's own loss (mean per held-out entry). The same masks are used for every rank, so ranks
-are compared pair-wise, repeat by repeat. Alongside, the consensus stability of each rank is
-computed on the full data. The recommended rank is the smallest rank whose mean test error is
+rest with the solver's mask from several seeds, and the error on the held-out entries is
+measured in the model's own loss (mean per held-out entry, best seed per repeat). The same
+masks are used for every rank, so ranks are compared pair-wise, repeat by repeat. The same
+runs — every repeat and seed, each on its own 1 − holdout of the data — are then aligned as
+in :func:`nmfbio.consensus`, and the cosine silhouette of each component's cluster is the
+rank's stability. The recommended rank is the smallest rank whose mean held-out error is
 within one standard error (of the paired difference) of the best rank's and whose components
 are all stable; the rule and the evidence are reported with the result.
 """
@@ -13,6 +15,7 @@ are all stable; the rule and the evidence are reported with the result.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from dataclasses import dataclass, field
 
@@ -21,7 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from nmfbio._atomic import atomic_path
-from nmfbio.consensus import DEFAULT_THRESHOLD, consensus
+from nmfbio.consensus import DEFAULT_THRESHOLD, cluster_runs
 from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
 from nmfbio.solver import get_loss, nmf_runs
@@ -126,12 +129,13 @@ def speckled_masks(shape, holdout, repeats, rng):
 
 def _check_ranks(ranks, shape):
     try:
-        ranks = [int(r) for r in ranks]
-        ok = all(isinstance(r, (int, np.integer)) and not isinstance(r, bool) for r in ranks)
-    except (TypeError, ValueError):
-        ok = False
+        ranks = list(ranks)
+    except TypeError:
+        raise NMFInputError(f"ranks must be positive integers, got {ranks!r}") from None
+    ok = all(isinstance(r, numbers.Integral) and not isinstance(r, bool) for r in ranks)
     if not ok or not ranks or any(r < 1 for r in ranks):
         raise NMFInputError(f"ranks must be positive integers, got {ranks!r}")
+    ranks = [int(r) for r in ranks]
     limit = min(shape)
     too_big = [r for r in ranks if r > limit]
     if too_big:
@@ -142,9 +146,9 @@ def _check_ranks(ranks, shape):
     return sorted(set(ranks))
 
 
-def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, restarts=3,
-                stability_restarts=20, seed=None, threshold=DEFAULT_THRESHOLD, max_iter=500,
-                tol=1e-4, layer=None) -> RankSelection:
+def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, restarts=5,
+                seed=None, threshold=DEFAULT_THRESHOLD, max_iter=500, tol=1e-4,
+                layer=None) -> RankSelection:
     """Recommend a rank by held-out cross-validation and consensus stability.
 
     Parameters
@@ -158,11 +162,9 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
         Fraction of entries held out in each repeat.
     repeats : int, default 3
         Hold-out repeats (the same masks for every rank).
-    restarts : int, default 3
-        Seeded fits per repeat and rank; the best on the observed entries is scored.
-    stability_restarts : int, default 20
-        Restarts of the consensus run that measures each rank's stability (0 to skip; then
-        stability does not enter the rule).
+    restarts : int, default 5
+        Seeded fits per repeat and rank; the best on the observed entries is scored, and
+        all ``repeats × restarts`` runs measure the rank's stability.
     seed : int, optional
     threshold : float
         Stability threshold (as in :func:`nmfbio.consensus`).
@@ -184,12 +186,11 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     """
     if not (isinstance(holdout, (int, float)) and 0 < holdout <= 0.5):
         raise NMFInputError(f"holdout must be a fraction in (0, 0.5], got {holdout!r}")
-    for name, v, lo in (("repeats", repeats, 1), ("restarts", restarts, 1),
-                        ("stability_restarts", stability_restarts, 0)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise NMFInputError(f"{name} must be an integer >= {lo}, got {v!r}")
-    if stability_restarts == 1:
-        raise NMFInputError("stability_restarts must be 0 (skip) or at least 2")
+    for name, v in (("repeats", repeats), ("restarts", restarts)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise NMFInputError(f"{name} must be an integer >= 1, got {v!r}")
+    if repeats * restarts < 2:
+        raise NMFInputError("repeats × restarts must be at least 2 to measure stability")
     lossobj = get_loss(loss)
     Xm, _, fnames, snames = as_matrix(X, layer=layer)
     if sp.issparse(Xm):
@@ -202,7 +203,7 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     ss = np.random.SeedSequence(seed)
-    mask_seed, *rank_seeds = ss.spawn(1 + 2 * len(ranks))
+    mask_seed, *rank_seeds = ss.spawn(1 + len(ranks))
     masks = speckled_masks(Xm.shape, holdout, repeats, np.random.default_rng(mask_seed))
     run_masks = np.repeat(masks, restarts, axis=0)  # run b uses mask b // restarts
 
@@ -212,9 +213,9 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     train = np.zeros((len(ranks), repeats))
     stab = np.full(len(ranks), np.nan)
     n_stable = np.zeros(len(ranks), dtype=int)
+    n_unconv = np.zeros(len(ranks), dtype=int)
     for i, r in enumerate(ranks):
-        s_cv = int(rank_seeds[2 * i].generate_state(1)[0])
-        s_st = int(rank_seeds[2 * i + 1].generate_state(1)[0])
+        s_cv = int(rank_seeds[i].generate_state(1)[0])
         runs = nmf_runs(Xm, r, loss=lossobj.name, mask=run_masks, restarts=repeats * restarts,
                         init="random", max_iter=max_iter, tol=tol, seed=s_cv,
                         feature_names=fnames, sample_names=snames, _warn=False)
@@ -223,25 +224,25 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
             best = min(group, key=lambda res: res.objective)
             train[i, j] = best.loss / n_train[j]
             test[i, j] = lossobj.value(Xm, best.W, best.H, ~masks[j]) / n_test[j]
-        if stability_restarts:
-            c = consensus(Xm, r, restarts=stability_restarts, loss=lossobj.name, seed=s_st,
-                          max_iter=max_iter, tol=tol, threshold=threshold)
-            stab[i] = float(np.min(c.stability))
-            n_stable[i] = int(c.stable.sum())
+        used = [res for res in runs if res.converged] or runs
+        ref = int(np.argmin([res.objective for res in used]))
+        stability = cluster_runs([res.W for res in used], reference=ref)[2]
+        stab[i] = float(np.min(stability))
+        n_stable[i] = int((stability >= threshold).sum())
+        n_unconv[i] = len(runs) - sum(res.converged for res in runs)
 
     mean_test = test.mean(axis=1)
     k_min = int(np.argmin(mean_test))
     diff = test - test[k_min]
     se = diff.std(axis=1, ddof=1) / np.sqrt(repeats) if repeats > 1 else np.zeros(len(ranks))
     within = diff.mean(axis=1) <= se
-    stable = (n_stable == np.array(ranks)) if stability_restarts else np.ones(len(ranks), bool)
+    stable = n_stable == np.array(ranks)
     ok = within & stable
     if ok.any():
         best = ranks[int(np.flatnonzero(ok)[0])]
         rule = (f"smallest rank whose held-out {lossobj.name} error is within one standard "
-                f"error of the minimum (rank {ranks[k_min]})"
-                + (f" and whose components are all stable (silhouette ≥ {threshold:g})"
-                   if stability_restarts else ""))
+                f"error of the minimum (rank {ranks[k_min]}) and whose components are all "
+                f"stable (silhouette ≥ {threshold:g})")
     else:
         best = ranks[int(np.flatnonzero(within)[0])]
         rule = (f"no rank within one standard error of the minimum (rank {ranks[k_min]}) has "
@@ -250,9 +251,10 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     table = pd.DataFrame({
         "train_error": train.mean(axis=1), "test_error": mean_test, "test_se": se,
         "stability": stab, "n_stable": n_stable, "within_1se": within, "stable": stable,
+        "unconverged_runs": n_unconv,
     }, index=pd.Index(ranks, name="rank"))
     params = dict(ranks=ranks, loss=lossobj.name, holdout=holdout, repeats=repeats,
-                  restarts=restarts, stability_restarts=stability_restarts, seed=seed,
+                  restarts=restarts, seed=seed,
                   threshold=threshold, max_iter=max_iter, tol=tol)
     return RankSelection(table=table, best=int(best), rule=rule, test_errors=test,
                          train_errors=train, params=params)

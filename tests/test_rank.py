@@ -1,0 +1,72 @@
+"""Rank selection: planted rank recovered, noise not over-fitted, bad parameters rejected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_consensus import cohort
+
+import nmfbio
+from nmfbio.rank import speckled_masks
+
+
+def test_planted_rank_5_recommended_in_9_of_10_seeds():
+    """96 features × 300 samples of Poisson counts from a planted rank-5 model."""
+    picks = [nmfbio.select_rank(cohort(seed)[0], ranks=range(1, 9), seed=seed).best
+             for seed in range(10)]
+    assert sum(p == 5 for p in picks) >= 9, picks
+
+
+def test_rank_1_noise_never_gets_more_than_2():
+    picks = []
+    for seed in range(10):
+        rng = np.random.default_rng(100 + seed)
+        profile = rng.dirichlet(np.ones(96))
+        depth = rng.lognormal(np.log(2000), 0.7, size=300)
+        X = rng.poisson(np.outer(profile, depth))
+        picks.append(nmfbio.select_rank(X, ranks=range(1, 5), seed=seed).best)
+    assert max(picks) <= 2, picks
+
+
+def test_result_table_plot_save(tmp_path):
+    X = cohort(11, n=120, r=3)[0]
+    sel = nmfbio.select_rank(X, ranks=[1, 2, 3, 4], seed=0, repeats=2, restarts=2)
+    assert list(sel.table.index) == [1, 2, 3, 4] and sel.best == 3
+    assert {"train_error", "test_error", "test_se", "stability"} <= set(sel.table.columns)
+    assert (sel.table["train_error"].diff().dropna() < 0).all()  # more parts fit better
+    assert "recommended rank: 3" in sel.summary() and "within one standard error" in sel.rule
+    ax = sel.plot()
+    assert ax.get_xlabel() == "rank"
+    sel.save(tmp_path / "rank.tsv")
+    text = (tmp_path / "rank.tsv").read_text()
+    assert text.startswith("# best=3") and "test_error" in text
+    again = nmfbio.select_rank(X, ranks=[1, 2, 3, 4], seed=0, repeats=2, restarts=2)
+    np.testing.assert_array_equal(again.test_errors, sel.test_errors)
+
+
+def test_speckled_masks_keep_every_row_and_column():
+    M = speckled_masks((5, 8), 0.5, 4, np.random.default_rng(0))
+    assert M.shape == (4, 5, 8)
+    assert (M.any(axis=1).all()) and (M.any(axis=2).all())
+    assert ((~M).sum(axis=(1, 2)) == 20).all()
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(ranks=[0, 2]), "ranks must be positive integers"),
+    (dict(ranks=[2.5]), "ranks must be positive integers"),
+    (dict(ranks=["a"]), "ranks must be positive integers"),
+    (dict(ranks=[3, 40]), r"ranks \[40\] exceed min\(n_features, n_samples\) = 12"),
+    (dict(holdout=0.0), r"holdout must be a fraction in \(0, 0.5\]"),
+    (dict(holdout=0.7), r"holdout must be a fraction in \(0, 0.5\]"),
+    (dict(repeats=0), "repeats must be an integer >= 1"),
+    (dict(repeats=1, restarts=1), "at least 2"),
+])
+def test_bad_parameters(kwargs, msg):
+    X = np.random.default_rng(0).poisson(5.0, size=(20, 12))
+    with pytest.raises(nmfbio.NMFInputError, match=msg):
+        nmfbio.select_rank(X, **kwargs)
+
+
+def test_too_small_for_the_holdout():
+    with pytest.raises(nmfbio.NMFInputError, match="too small"):
+        nmfbio.select_rank(np.ones((2, 2)) + np.eye(2), ranks=[1], holdout=0.1)
