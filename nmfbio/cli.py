@@ -18,9 +18,18 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from nmfbio import __version__
+from nmfbio._cli_common import (
+    add_input_args,
+    nonneg_float,
+    nonneg_int,
+    positive_int,
+    read_input,
+    warn_line,
+    write_tsv,
+)
+from nmfbio._cli_models import add_anchors, add_consensus, add_rank
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
 
 __all__ = ["main", "build_parser"]
@@ -69,37 +78,6 @@ example:
 """
 
 
-# --------------------------------------------------------------------------- argument types
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
-
-
 # --------------------------------------------------------------------------- fit
 def _add_fit(subparsers) -> None:
     """Register ``nmfbio fit``."""
@@ -110,70 +88,44 @@ def _add_fit(subparsers) -> None:
         description=_FIT_DESCRIPTION, epilog=_FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", metavar="INPUT",
-                   help="data file: .csv, .tsv, .txt (optionally .gz), .npy, .npz, .mtx, "
-                        ".mtx.gz or .h5ad")
-    p.add_argument("-k", "--rank", type=_positive_int, required=True,
+    add_input_args(p)
+    p.add_argument("-k", "--rank", type=positive_int, required=True,
                    help="number of components")
-    p.add_argument("-o", "--outdir", metavar="OUTDIR", required=True,
-                   help="output folder (created if needed)")
     p.add_argument("--loss", choices=("frobenius", "kl"), default="frobenius",
                    help="frobenius: ½‖X − WH‖² (Gaussian noise, normalised data); kl: "
                         "generalised Kullback–Leibler (Poisson; use for counts); default: "
                         "%(default)s")
-    p.add_argument("--l1-w", type=_nonneg_float, default=0.0, metavar="X",
+    p.add_argument("--l1-w", type=nonneg_float, default=0.0, metavar="X",
                    help="L1 (sparsity) penalty on W (default: %(default)s)")
-    p.add_argument("--l1-h", type=_nonneg_float, default=0.0, metavar="X",
+    p.add_argument("--l1-h", type=nonneg_float, default=0.0, metavar="X",
                    help="L1 (sparsity) penalty on H (default: %(default)s)")
-    p.add_argument("--seed", type=_nonneg_int, default=None, metavar="N",
+    p.add_argument("--seed", type=nonneg_int, default=None, metavar="N",
                    help="random seed; the same seed gives the same result (drawn and saved "
                         "in result.h5 when omitted)")
-    p.add_argument("--restarts", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--restarts", type=positive_int, default=1, metavar="N",
                    help="seeded runs; the one with the lowest objective is kept "
                         "(default: %(default)s)")
-    p.add_argument("--max-iter", type=_positive_int, default=DEFAULT_MAX_ITER, metavar="N",
+    p.add_argument("--max-iter", type=positive_int, default=DEFAULT_MAX_ITER, metavar="N",
                    help="maximum iterations; a warning is printed when reached "
                         "(default: %(default)s)")
-    p.add_argument("--tol", type=_nonneg_float, default=DEFAULT_TOL, metavar="X",
+    p.add_argument("--tol", type=nonneg_float, default=DEFAULT_TOL, metavar="X",
                    help="stop when the objective's relative decrease over one iteration falls "
                         "below X (default: %(default)s)")
-    p.add_argument("--samples-in", choices=("columns", "rows"), default=None,
-                   help="where the samples are in a text/.npy/.npz/.mtx file (default: "
-                        "columns, i.e. the file is features × samples); ignored for .h5ad")
-    p.add_argument("--layer", metavar="NAME", default=None,
-                   help=".h5ad only: fit this layer instead of X")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="do not print the summary line (warnings and errors still go to "
-                        "stderr)")
     p.set_defaults(run=_run_fit)
 
 
 def _run_fit(args: argparse.Namespace) -> int:
     """Run ``nmfbio fit``: read, fit, write W.tsv, H.tsv and result.h5."""
     import nmfbio
-    from nmfbio._atomic import atomic_path, check_not_input
-    from nmfbio.io import read_matrix
 
-    outdir = Path(args.outdir)
-    outputs = {name: outdir / name for name in ("W.tsv", "H.tsv", "result.h5")}
-    check_not_input(outputs.values(), [args.input])
-    if outdir.exists() and not outdir.is_dir():
-        raise FileExistsError(f"output folder {outdir} exists and is not a folder; choose "
-                              "another -o/--outdir")
-
-    is_h5ad = args.input.lower().endswith(".h5ad")
-    if is_h5ad and args.samples_in is not None:
-        _warn_line("--samples-in is ignored for .h5ad files (AnnData is samples × features)")
-    adata = read_matrix(args.input, samples_in=args.samples_in or "columns", layer=args.layer)
+    outdir, outputs, adata = read_input(args, ("W.tsv", "H.tsv", "result.h5"))
     res = nmfbio.fit(
         adata, args.rank, loss=args.loss, l1_W=args.l1_w, l1_H=args.l1_h,
         restarts=args.restarts, max_iter=args.max_iter, tol=args.tol, seed=args.seed,
     )
 
-    with atomic_path(outputs["W.tsv"]) as tmp:
-        res.W_frame().to_csv(tmp, sep="\t", index_label="feature")
-    with atomic_path(outputs["H.tsv"]) as tmp:
-        res.H_frame().to_csv(tmp, sep="\t", index_label="component")
+    write_tsv(res.W_frame(), outputs["W.tsv"], "feature")
+    write_tsv(res.H_frame(), outputs["H.tsv"], "component")
     res.save(outputs["result.h5"])
 
     if not args.quiet:
@@ -186,7 +138,7 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- the parser
 #: One registration function per top-level command, in the order shown by ``--help``.
-_COMMANDS: list[Callable] = [_add_fit]
+_COMMANDS: list[Callable] = [_add_fit, add_consensus, add_rank, add_anchors]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,14 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- running
-def _warn_line(message: str) -> None:
-    sys.stderr.write(f"{_PROG}: warning: {message}\n")
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Print a warning as one line on stderr (no source line, no file path)."""
     text = " ".join(str(message).split())
-    _warn_line(f"{text} ({category.__name__})")
+    warn_line(f"{text} ({category.__name__})")
 
 
 def _error(message: str) -> None:
