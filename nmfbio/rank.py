@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from nmfbio._atomic import atomic_path
+from nmfbio._progress import progress
 from nmfbio.consensus import DEFAULT_THRESHOLD, cluster_runs
 from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
@@ -214,7 +215,7 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     stab = np.full(len(ranks), np.nan)
     n_stable = np.zeros(len(ranks), dtype=int)
     n_unconv = np.zeros(len(ranks), dtype=int)
-    for i, r in enumerate(ranks):
+    for i, r in enumerate(progress(ranks, "select_rank: rank")):
         s_cv = int(rank_seeds[i].generate_state(1)[0])
         runs = nmf_runs(Xm, r, loss=lossobj.name, mask=run_masks, restarts=repeats * restarts,
                         init="random", max_iter=max_iter, tol=tol, seed=s_cv,
