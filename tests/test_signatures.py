@@ -1,0 +1,109 @@
+"""Mutational signatures: extraction accuracy, refitting without spurious signatures,
+matching and decomposition, reference loading without a network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from cohorts import cohort, realistic_signatures
+from scipy.optimize import linear_sum_assignment
+
+import nmfbio
+import nmfbio.signatures as sg
+from nmfbio.io.sbs96 import CHANNELS, SUBSTITUTION_MAJOR
+from nmfbio.matching import cosine_matrix
+
+
+def precision_recall(true, found):
+    """True positives: one-to-one matches at cosine ≥ 0.90 (the field's convention)."""
+    C = cosine_matrix(true.to_numpy(), found.to_numpy())
+    r, c = linear_sum_assignment(-C)
+    tp = int((C[r, c] >= 0.9).sum())
+    return tp / found.shape[1], tp / true.shape[1]
+
+
+@pytest.mark.parametrize("k, n, seed", [(3, 100, 0), (5, 200, 2), (8, 300, 4)])
+def test_extraction_recovers_planted_signatures(k, n, seed):
+    cat, S, _ = cohort(k, n, seed)
+    res = sg.extract(cat, ranks=range(1, 11), restarts=30, seed=0)
+    assert res.rank == k
+    precision, recall = precision_recall(S, res.signatures)
+    assert precision >= 0.9 and recall >= 0.9
+    assert list(res.signatures.index) == list(CHANNELS)  # COSMIC (alphabetical) layout
+    np.testing.assert_allclose(res.signatures.sum(axis=0), 1.0)
+    assert res.exposures.shape == (n, k) and (res.cosine() > 0.8).mean() > 0.9
+
+
+def test_extraction_is_reproducible_and_accepts_anndata():
+    cat, _, _ = cohort(3, 80, 5)
+    a = sg.extract(cat, ranks=range(1, 5), restarts=10, seed=3)
+    import anndata
+
+    ad = anndata.AnnData(cat.T.to_numpy())
+    ad.obs_names = list(cat.columns)
+    ad.var_names = list(cat.index)
+    b = sg.extract(ad, ranks=range(1, 5), restarts=10, seed=3)
+    pd.testing.assert_frame_equal(a.signatures, b.signatures)
+    pd.testing.assert_frame_equal(a.exposures, b.exposures)
+    # a catalog in substitution-major order is aligned by label
+    c = sg.extract(cat.loc[list(SUBSTITUTION_MAJOR)], ranks=range(1, 5), restarts=10, seed=3)
+    pd.testing.assert_frame_equal(a.signatures, c.signatures)
+
+
+def test_refitting_adds_no_spurious_signatures():
+    cat, S, E = cohort(6, 300, 3)
+    decoys = realistic_signatures(40, 53).iloc[:, 2:]
+    decoys.columns = [f"D{i}" for i in range(decoys.shape[1])]
+    ref = pd.concat([S, decoys], axis=1)
+    res = sg.assign(cat, ref, bootstrap=10, seed=0)
+    rel = res.relative()
+    truth = pd.DataFrame(False, index=rel.index, columns=rel.columns)
+    truth[S.columns] = E > 0
+    spurious = ((rel > 0.05) & ~truth).any(axis=1)
+    assert spurious.mean() <= 0.05
+    # dominant true signatures are found
+    dominant = E.div(E.sum(axis=1), axis=0) > 0.5
+    assert (rel[S.columns][dominant] > 0).to_numpy()[dominant.to_numpy()].mean() > 0.95
+    assert (res.cosine > 0.9).mean() > 0.95
+    on = res.exposures.to_numpy() > 0
+    inside = ((res.lower.to_numpy() <= res.exposures.to_numpy() + 1e-9)
+              & (res.exposures.to_numpy() <= res.upper.to_numpy() + 1e-9))
+    assert inside[on].mean() > 0.95  # bootstrap 95 % intervals hold the estimate
+
+
+def test_match_pairs_and_decomposes():
+    S = realistic_signatures(6, 7)
+    mix = 0.6 * S["T3"] + 0.4 * S["T5"]
+    rng = np.random.default_rng(0)
+    novel = pd.Series(rng.dirichlet(np.full(96, 0.05)), index=S.index)
+    denovo = pd.DataFrame({"A": S["T2"], "B": mix, "C": novel})
+    res = sg.match(denovo, S[["T1", "T2", "T3", "T4", "T5", "T6"]])
+    assert res.pairs.loc["A", "reference"] == "T2" and res.pairs.loc["A", "match"]
+    dec = res.decomposition
+    assert dec.loc["B", "decomposition"].startswith("T3 (0.60) + T5 (0.40)")
+    assert dec.loc["B", "cosine"] > 0.999 and not dec.loc["B", "novel"]
+    assert dec.loc["C", "novel"]
+    assert res.cosine.shape == (3, 6)
+
+
+def test_reference_from_a_path_and_missing_sets(tmp_path):
+    S = realistic_signatures(3, 8)
+    path = tmp_path / "my_reference.txt"
+    S.loc[list(SUBSTITUTION_MAJOR)].to_csv(path, sep="\t", index_label="Type")
+    ref = sg.reference(path)
+    assert list(ref.index) == list(CHANNELS)
+    np.testing.assert_allclose(ref.to_numpy(), S.to_numpy(), atol=1e-12)
+    assert len(ref.attrs["sha256"]) == 64
+    with pytest.raises(sg.ReferenceNotFoundError, match="not shipped with nmfbio.*--reference"):
+        sg.reference("COSMIC_v3.4_SBS_GRCh38")
+    with pytest.raises(sg.ReferenceNotFoundError, match="neither a file nor a registered"):
+        sg.reference("COSMIC_v99")
+
+
+def test_bad_catalogs():
+    cat, S, _ = cohort(3, 20, 9)
+    with pytest.raises(nmfbio.NMFInputError, match="unknown.*missing"):
+        sg.extract(cat.rename(index={"A[C>A]A": "A[C>A]X"}), ranks=[1])
+    with pytest.raises(nmfbio.NMFInputError, match="96 channels"):
+        sg.assign(np.ones((10, 3)), S)
