@@ -1,0 +1,212 @@
+"""``nmfbio signatures catalog | extract | match | assign | plot`` — thin wrappers over
+:mod:`nmfbio.signatures` and the catalog readers. No science here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nmfbio._cli_common import nonneg_int, positive_int, save_figure, write_tsv
+
+__all__ = ["add_signatures"]
+
+_CATALOG_HELP = ("mutation catalog: SigProfiler matrix (MutationType + one column per "
+                 "sample), COSMIC-style or plain CSV/TSV with 96 channel labels like A[C>A]T "
+                 "(rows or header; aligned by label, either order), or .h5ad")
+
+
+def _say(args, text):
+    if not getattr(args, "quiet", False):
+        sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def _outdir(args, names, inputs):
+    from nmfbio._atomic import check_not_input
+
+    out = Path(args.outdir)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"output folder {out} exists and is not a folder")
+    paths = {n: out / n for n in names}
+    check_not_input(paths.values(), inputs)
+    return out, paths
+
+
+def _read_catalog(path):
+    from nmfbio.io import read_catalog, read_matrix
+
+    if str(path).lower().endswith(".h5ad"):
+        return read_matrix(path)
+    return read_catalog(path)
+
+
+def add_signatures(subparsers) -> None:
+    """Register ``nmfbio signatures`` and its verbs."""
+    p = subparsers.add_parser(
+        "signatures", help="mutational signatures: catalogs, extraction, matching, refitting",
+        description="Mutational signatures from tumour cohorts. Catalogs are 96 SBS channels "
+                    "× samples; signatures are 96 channels × signatures (COSMIC layout: a "
+                    "'Type' column of channel labels, one column per signature).")
+    sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, title="verbs")
+
+    c = sub.add_parser("catalog", help="VCF/MAF + reference FASTA (or a matrix) → SBS96 catalog",
+                       description="Build an SBS96 catalog (channels × samples) from VCF/VCF.gz "
+                                   "or MAF files and the reference genome FASTA (local file; "
+                                   "nothing is downloaded), or re-read a matrix file.")
+    c.add_argument("inputs", nargs="+", metavar="INPUT", help=".vcf/.vcf.gz/.maf(.gz) files, "
+                   "or one catalog matrix")
+    c.add_argument("--fasta", help="reference genome FASTA of the same build as the calls")
+    c.add_argument("--all-filters", action="store_true",
+                   help="keep non-PASS variants (default: PASS only)")
+    c.add_argument("--chrom-alias", choices=("none", "auto"), default="none",
+                   help="'auto' adds/removes a 'chr' prefix when that matches the FASTA")
+    c.add_argument("-o", "--output", required=True, help="output catalog .tsv (SigProfiler "
+                   "layout: MutationType + one column per sample)")
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(run=_run_catalog)
+
+    e = sub.add_parser("extract", help="de novo signatures, rank chosen by CV + stability",
+                       description="Extract de novo signatures: KL NMF, rank chosen by "
+                                   "held-out cross-validation and stability, consensus over "
+                                   "resampled restarts, exposures refitted.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="outputs: signatures.tsv (COSMIC layout), exposures.tsv "
+                              "(samples × signatures),\n  rank_selection.tsv, stability.tsv, "
+                              "signatures.png, exposures.png, rank_selection.png,\n  "
+                              "stability.png; with --reference also matches.tsv and "
+                              "decomposition.tsv")
+    e.add_argument("catalog", metavar="CATALOG", help=_CATALOG_HELP)
+    e.add_argument("-o", "--outdir", required=True)
+    e.add_argument("--ranks", default="1-10", help="candidate ranks (default: %(default)s)")
+    e.add_argument("--rank", type=positive_int, default=None,
+                   help="use this rank instead of the recommended one")
+    e.add_argument("--restarts", type=positive_int, default=100,
+                   help="consensus restarts (default: %(default)s)")
+    e.add_argument("--resample", choices=("poisson", "multinomial", "none"), default="poisson")
+    e.add_argument("--seed", type=nonneg_int, default=None)
+    e.add_argument("--reference", help="reference signature file to match against")
+    e.add_argument("-q", "--quiet", action="store_true")
+    e.set_defaults(run=_run_extract)
+
+    m = sub.add_parser("match", help="compare signatures with a reference set",
+                       description="Cosine matrix, one-to-one matches and decomposition of "
+                                   "each signature into the reference set.")
+    m.add_argument("signatures", metavar="SIGNATURES", help="signature file (COSMIC layout)")
+    m.add_argument("--reference", required=True, help="reference signature file (COSMIC "
+                   "layout) or a registered name")
+    m.add_argument("-o", "--outdir", required=True)
+    m.add_argument("-q", "--quiet", action="store_true")
+    m.set_defaults(run=_run_match)
+
+    a = sub.add_parser("assign", help="exposures of known signatures per sample (refitting)",
+                       description="Refit known signatures to each sample with sparse "
+                                   "forward/backward selection; optional bootstrap intervals.")
+    a.add_argument("catalog", metavar="CATALOG", help=_CATALOG_HELP)
+    a.add_argument("--reference", required=True, help="reference signature file or name")
+    a.add_argument("--bootstrap", type=nonneg_int, default=0, help="resamples for 95 %% "
+                   "intervals (default: 0)")
+    a.add_argument("--seed", type=nonneg_int, default=None)
+    a.add_argument("-o", "--outdir", required=True)
+    a.add_argument("-q", "--quiet", action="store_true")
+    a.set_defaults(run=_run_assign)
+
+    pl = sub.add_parser("plot", help="96-channel bar plots of signatures (PNG/PDF/SVG)")
+    pl.add_argument("signatures", metavar="SIGNATURES", help="signature file (COSMIC layout)")
+    pl.add_argument("-o", "--output", required=True, help="figure file: .png, .pdf or .svg")
+    pl.set_defaults(run=_run_plot)
+
+
+def _run_catalog(args) -> int:
+    import pandas as pd
+
+    from nmfbio._atomic import atomic_path, check_not_input
+    from nmfbio.errors import NMFInputError
+    from nmfbio.io import catalog_from_maf, catalog_from_vcf
+
+    check_not_input([args.output], args.inputs)
+    lower = [p.lower() for p in args.inputs]
+    alias = "auto" if args.chrom_alias == "auto" else None
+    if all(p.endswith((".vcf", ".vcf.gz")) for p in lower):
+        if not args.fasta:
+            raise NMFInputError("--fasta is needed to read the trinucleotide context of VCFs")
+        ad = catalog_from_vcf(args.inputs, args.fasta, pass_only=not args.all_filters,
+                              chrom_alias=alias)
+    elif all(p.endswith((".maf", ".maf.gz")) for p in lower) and len(args.inputs) == 1:
+        if not args.fasta:
+            raise NMFInputError("--fasta is needed to read the trinucleotide context of a MAF")
+        ad = catalog_from_maf(args.inputs[0], args.fasta, chrom_alias=alias)
+    elif len(args.inputs) == 1:
+        ad = _read_catalog(args.inputs[0])
+    else:
+        raise NMFInputError("give VCF files, or one MAF, or one catalog matrix")
+    frame = pd.DataFrame(ad.X.T, index=pd.Index(list(ad.var_names), name="MutationType"),
+                         columns=list(ad.obs_names))
+    with atomic_path(args.output) as tmp:
+        frame.to_csv(tmp, sep="\t")
+    skipped = ad.uns.get("catalog", {}).get("skipped", {})
+    _say(args, f"catalog of {frame.shape[1]} samples, {int(frame.to_numpy().sum())} SBS; "
+               f"skipped: {dict(skipped) or 'none'}; wrote {args.output}")
+    return 0
+
+
+def _run_extract(args) -> int:
+    import nmfbio.signatures as sg
+    from nmfbio._cli_models import parse_ranks
+
+    out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], [args.catalog])
+    cat = _read_catalog(args.catalog)
+    res = sg.extract(cat, parse_ranks(args.ranks), restarts=args.restarts,
+                     resample=None if args.resample == "none" else args.resample,
+                     seed=args.seed, rank=args.rank)
+    written = res.save(out)
+    if args.reference:
+        mres = sg.match(res.signatures, sg.reference(args.reference))
+        write_tsv(mres.pairs, out / "matches.tsv", "denovo")
+        write_tsv(mres.decomposition, out / "decomposition.tsv", "denovo")
+        written += [out / "matches.tsv", out / "decomposition.tsv"]
+    _say(args, f"{res.summary()}\nwrote {', '.join(p.name for p in written)} to {out}")
+    return 0
+
+
+def _run_match(args) -> int:
+    import nmfbio.signatures as sg
+
+    names = ["cosine.tsv", "matches.tsv", "decomposition.tsv", "cosine.png"]
+    out, paths = _outdir(args, names, [args.signatures, args.reference])
+    res = sg.match(sg.reference(args.signatures), sg.reference(args.reference))
+    write_tsv(res.cosine, paths["cosine.tsv"], "denovo")
+    write_tsv(res.pairs, paths["matches.tsv"], "denovo")
+    write_tsv(res.decomposition, paths["decomposition.tsv"], "denovo")
+    save_figure(res.plot(), paths["cosine.png"])
+    _say(args, f"{res.summary()}\nwrote {', '.join(names)} to {out}")
+    return 0
+
+
+def _run_assign(args) -> int:
+    import nmfbio.signatures as sg
+
+    names = ["exposures.tsv", "cosine.tsv", "exposures.png"]
+    out, paths = _outdir(args, names, [args.catalog, args.reference])
+    res = sg.assign(_read_catalog(args.catalog), sg.reference(args.reference),
+                    bootstrap=args.bootstrap, seed=args.seed)
+    write_tsv(res.exposures, paths["exposures.tsv"], "Samples")
+    write_tsv(res.cosine.to_frame(), paths["cosine.tsv"], "Samples")
+    if args.bootstrap:
+        write_tsv(res.lower, out / "exposures_lower.tsv", "Samples")
+        write_tsv(res.upper, out / "exposures_upper.tsv", "Samples")
+    save_figure(res.plot(), paths["exposures.png"])
+    used = int((res.exposures > 0).any(axis=0).sum())
+    _say(args, f"assigned {used} of {res.exposures.shape[1]} reference signatures to "
+               f"{res.exposures.shape[0]} samples (median cosine "
+               f"{float(res.cosine.median()):.3f}); wrote results to {out}")
+    return 0
+
+
+def _run_plot(args) -> int:
+    import nmfbio.signatures as sg
+    from nmfbio._atomic import check_not_input
+    from nmfbio.plot.signatures import plot_signatures, save
+
+    check_not_input([args.output], [args.signatures])
+    save(plot_signatures(sg.reference(args.signatures)), args.output)
+    return 0
