@@ -37,6 +37,14 @@ from numba import njit, prange
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 KERNEL_LOCK = threading.Lock()
+#: below this many multiply-adds per call a kernel runs in one thread (a parallel launch
+#: costs more than it saves)
+SERIAL_WORK = 2_000_000
+
+
+def pick(parallel_kernel, serial_kernel, work):
+    """The parallel kernel for large work, the serial one for small."""
+    return parallel_kernel if work >= SERIAL_WORK else serial_kernel
 
 _FAST = {"reassoc", "contract", "arcp", "nsz"}
 _TINY = 1e-300
@@ -169,90 +177,125 @@ def _col_loss(x, obs, use_mask, y, kl):
     return s
 
 
+@njit(cache=True, fastmath=_FAST)
+def _dense_column(Xc, Mc, use_mask, F, Fsum, U, kl, l1, n_inner, want_loss, col_loss, b, j):
+    """CCD on column j of run b (dense data)."""
+    r = U.shape[2]
+    L = Xc.shape[2]
+    x = Xc[0, j] if Xc.shape[0] == 1 else Xc[b, j]
+    if use_mask:
+        obs = Mc[0, j] if Mc.shape[0] == 1 else Mc[b, j]
+    else:
+        obs = Mc[0, 0]
+    y = np.zeros(L)
+    for k in range(r):
+        u = U[b, j, k]
+        if u != 0.0:
+            fk = F[b, k]
+            for i in range(L):
+                y[i] += fk[i] * u
+    for k in range(r):
+        fk = F[b, k]
+        if kl:
+            if use_mask:
+                c = l1[b, k]
+                for i in range(L):
+                    if obs[i]:
+                        c += fk[i]
+            else:
+                c = Fsum[b, k] + l1[b, k]
+            U[b, j, k] = _kl_coord(x, fk, y, U[b, j, k], c, n_inner)
+        else:
+            U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1[b, k])
+    if want_loss:
+        col_loss[b, j] = _col_loss(x, obs, use_mask, y, kl)
+
+
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, col_loss):
-    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem. With
-    a mask, ``Xc`` must be zero at unobserved entries (``Batch`` prepares it so).
-
-    ``l1`` (B, r) is the L1 weight of each coefficient of component k in run b."""
-    B, ncol, r = U.shape
-    L = Xc.shape[2]
-    shared_x = Xc.shape[0] == 1
-    shared_m = Mc.shape[0] == 1
+    """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem, in
+    parallel over columns. With a mask, ``Xc`` must be zero at unobserved entries (``Batch``
+    prepares it so). ``l1`` (B, r) is the L1 weight of each coefficient of component k in
+    run b."""
+    B, ncol, _ = U.shape
     for t in prange(B * ncol):
         b = t // ncol
-        j = t - b * ncol
-        if not active[b]:
-            continue
-        x = Xc[0, j] if shared_x else Xc[b, j]
-        if use_mask:
-            obs = Mc[0, j] if shared_m else Mc[b, j]
-        else:
-            obs = Mc[0, 0]
-        y = np.zeros(L)
-        for k in range(r):
-            u = U[b, j, k]
-            if u != 0.0:
-                fk = F[b, k]
-                for i in range(L):
-                    y[i] += fk[i] * u
-        for k in range(r):
+        if active[b]:
+            _dense_column(Xc, Mc, use_mask, F, Fsum, U, kl, l1, n_inner, want_loss, col_loss,
+                          b, t - b * ncol)
+
+
+@njit(cache=True, fastmath=_FAST)
+def ccd_dense_serial(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss,
+                     col_loss):
+    """:func:`ccd_dense` in one thread (small problems, where a parallel launch costs more
+    than the work)."""
+    B, ncol, _ = U.shape
+    for t in range(B * ncol):
+        b = t // ncol
+        if active[b]:
+            _dense_column(Xc, Mc, use_mask, F, Fsum, U, kl, l1, n_inner, want_loss, col_loss,
+                          b, t - b * ncol)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _sparse_column(indptr, indices, data, F, Fsum, U, l1, n_inner, want_loss, col_loss, b, j):
+    """KL CCD on column j of run b (sparse data, model at stored entries only)."""
+    r = U.shape[2]
+    lo = indptr[j]
+    hi = indptr[j + 1]
+    nnz = hi - lo
+    x = data[0, lo:hi] if data.shape[0] == 1 else data[b, lo:hi]
+    idx = indices[lo:hi]
+    y = np.zeros(nnz)
+    w = np.empty(nnz)
+    for k in range(r):
+        u = U[b, j, k]
+        if u != 0.0:
             fk = F[b, k]
-            if kl:
-                if use_mask:
-                    c = l1[b, k]
-                    for i in range(L):
-                        if obs[i]:
-                            c += fk[i]
-                else:
-                    c = Fsum[b, k] + l1[b, k]
-                U[b, j, k] = _kl_coord(x, fk, y, U[b, j, k], c, n_inner)
-            else:
-                U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1[b, k])
-        if want_loss:
-            col_loss[b, j] = _col_loss(x, obs, use_mask, y, kl)
+            for i in range(nnz):
+                y[i] += fk[idx[i]] * u
+    for k in range(r):
+        fk = F[b, k]
+        for i in range(nnz):
+            w[i] = fk[idx[i]]
+        U[b, j, k] = _kl_coord(x, w, y, U[b, j, k], Fsum[b, k] + l1[b, k], n_inner)
+    if want_loss:
+        s = 0.0
+        for i in range(nnz):
+            xi = x[i]
+            if xi > 0.0:
+                yc = y[i] if y[i] > EPS32 else EPS32
+                s += xi * np.log(xi / yc) - xi
+        for k in range(r):
+            s += Fsum[b, k] * U[b, j, k]
+        col_loss[b, j] = s
 
 
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_loss, col_loss):
     """One KL CCD sweep for sparse data given as compressed columns (``indptr``/``indices``
-    of the problem's columns, ``data`` (Bx, nnz) values per run). The model is evaluated only
-    at stored entries; the sum over all entries uses ``Fsum`` (row sums of ``F``)."""
-    B, ncol, r = U.shape
-    shared_x = data.shape[0] == 1
+    of the problem's columns, ``data`` (Bx, nnz) values per run), in parallel over columns.
+    The model is evaluated only at stored entries; the sum over all entries uses ``Fsum``
+    (row sums of ``F``)."""
+    B, ncol, _ = U.shape
     for t in prange(B * ncol):
         b = t // ncol
-        j = t - b * ncol
-        if not active[b]:
-            continue
-        lo = indptr[j]
-        hi = indptr[j + 1]
-        nnz = hi - lo
-        x = data[0, lo:hi] if shared_x else data[b, lo:hi]
-        idx = indices[lo:hi]
-        y = np.zeros(nnz)
-        w = np.empty(nnz)
-        for k in range(r):
-            u = U[b, j, k]
-            if u != 0.0:
-                fk = F[b, k]
-                for i in range(nnz):
-                    y[i] += fk[idx[i]] * u
-        for k in range(r):
-            fk = F[b, k]
-            for i in range(nnz):
-                w[i] = fk[idx[i]]
-            U[b, j, k] = _kl_coord(x, w, y, U[b, j, k], Fsum[b, k] + l1[b, k], n_inner)
-        if want_loss:
-            s = 0.0
-            for i in range(nnz):
-                xi = x[i]
-                if xi > 0.0:
-                    yc = y[i] if y[i] > EPS32 else EPS32
-                    s += xi * np.log(xi / yc) - xi
-            for k in range(r):
-                s += Fsum[b, k] * U[b, j, k]
-            col_loss[b, j] = s
+        if active[b]:
+            _sparse_column(indptr, indices, data, F, Fsum, U, l1, n_inner, want_loss,
+                           col_loss, b, t - b * ncol)
+
+
+@njit(cache=True, fastmath=_FAST)
+def ccd_sparse_kl_serial(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_loss,
+                         col_loss):
+    """:func:`ccd_sparse_kl` in one thread."""
+    B, ncol, _ = U.shape
+    for t in range(B * ncol):
+        b = t // ncol
+        if active[b]:
+            _sparse_column(indptr, indices, data, F, Fsum, U, l1, n_inner, want_loss,
+                           col_loss, b, t - b * ncol)
 
 
 @njit(parallel=True, cache=True)
@@ -271,38 +314,71 @@ def sparse_model_at(indptr, indices, W, H):
     return out
 
 
+@njit(cache=True, fastmath=_FAST)
+def _hals_column(u, a, g, l1, max_inner, rel_tol):
+    """Up to ``max_inner`` exact coordinate sweeps of one column's NNLS subproblem."""
+    r = u.shape[0]
+    first = -1.0
+    for _ in range(max_inner):
+        change = 0.0
+        for k in range(r):
+            gkk = g[k, k]
+            if gkk <= 0.0:
+                continue
+            s = a[k] - l1[k]
+            for q in range(r):
+                s -= g[k, q] * u[q]
+            new = u[k] + s / gkk
+            if new < 0.0:
+                new = 0.0
+            dlt = new - u[k]
+            change += dlt * dlt
+            u[k] = new
+        if first < 0.0:
+            first = change
+        if change <= rel_tol * first:
+            break
+
+
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
-    """HALS for min ½‖X − F U‖² + Σ l1·u column by column: with ``A`` (B, n_cols, r) =
-    (Fᵀ X)ᵀ and ``G`` (B, r, r) = FᵀF, each column of ``U`` (B, n_cols, r) is swept up to
-    ``max_inner`` times (exact coordinate minimisation), until its squared change falls
-    below ``rel_tol`` times that of its first sweep."""
-    B, ncol, r = U.shape
+    """HALS for min ½‖X − F U‖² + Σ l1·u column by column, in parallel: with ``A``
+    (B, n_cols, r) = (Fᵀ X)ᵀ and ``G`` (B, r, r) = FᵀF, each column of ``U`` (B, n_cols, r)
+    is swept up to ``max_inner`` times (exact coordinate minimisation), until its squared
+    change falls below ``rel_tol`` times that of its first sweep."""
+    B, ncol, _ = U.shape
     for t in prange(B * ncol):
         b = t // ncol
-        j = t - b * ncol
-        if not active[b]:
-            continue
-        u = U[b, j]
-        a = A[b, j]
-        g = G[b]
-        first = -1.0
-        for _ in range(max_inner):
-            change = 0.0
-            for k in range(r):
-                gkk = g[k, k]
-                if gkk <= 0.0:
-                    continue
-                s = a[k] - l1[b, k]
-                for q in range(r):
-                    s -= g[k, q] * u[q]
-                new = u[k] + s / gkk
-                if new < 0.0:
-                    new = 0.0
-                dlt = new - u[k]
-                change += dlt * dlt
-                u[k] = new
-            if first < 0.0:
-                first = change
-            if change <= rel_tol * first:
-                break
+        if active[b]:
+            j = t - b * ncol
+            _hals_column(U[b, j], A[b, j], G[b], l1[b], max_inner, rel_tol)
+
+
+@njit(cache=True, fastmath=_FAST)
+def hals_columns_serial(A, G, U, active, l1, max_inner, rel_tol):
+    """:func:`hals_columns` in one thread."""
+    B, ncol, _ = U.shape
+    for t in range(B * ncol):
+        b = t // ncol
+        if active[b]:
+            j = t - b * ncol
+            _hals_column(U[b, j], A[b, j], G[b], l1[b], max_inner, rel_tol)
+
+
+@njit(parallel=True, cache=True)
+def spmm(indptr, indices, data, D):
+    """Compressed rows (``indptr``, ``indices``, ``data``) times a dense matrix ``D``, in
+    parallel over rows (scipy's sparse product runs in one thread). Strict floating point:
+    each output column is summed the same way whatever the width of ``D``, so a run's
+    result does not depend on the other runs in its batch."""
+    n_rows = indptr.shape[0] - 1
+    k = D.shape[1]
+    out = np.zeros((n_rows, k))
+    for i in prange(n_rows):
+        row = out[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            v = data[p]
+            d = D[indices[p]]
+            for c in range(k):
+                row[c] += v * d[c]
+    return out

@@ -26,6 +26,12 @@ __all__ = ["fit_ccd", "fit_hals"]
 log = logging.getLogger(__name__)
 
 KL_NEWTON_STEPS = 2
+#: accelerated HALS: inner sweeps per outer step are capped at 1 + HALS_ALPHA·ρ, ρ the cost of
+#: the products relative to one sweep (Gillis & Glineur), and at HALS_MAX_INNER; a column stops
+#: when its change falls below HALS_REL_TOL times that of its first sweep
+HALS_ALPHA = 0.5
+HALS_MAX_INNER = 1000
+HALS_REL_TOL = 1e-2
 
 
 def penalty_mode(l1_W, l1_H):
@@ -103,18 +109,22 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
 
         def run(part, F, U, active, l1, want, out):
             indptr, indices, values = part
+            kernel = _ccd.pick(_ccd.ccd_sparse_kl, _ccd.ccd_sparse_kl_serial,
+                               active.sum() * data.nnz * r * (n_inner + 1))
             with _ccd.KERNEL_LOCK:
-                _ccd.ccd_sparse_kl(indptr, indices, values, F, F.sum(axis=2), U, active, l1,
-                                   n_inner, want, out)
+                kernel(indptr, indices, values, F, F.sum(axis=2), U, active, l1, n_inner,
+                       want, out)
     else:
         rows = (data.rows, data.mask_rows)
         cols = (data.cols, data.mask_cols)
 
         def run(part, F, U, active, l1, want, out):
             Xd, Md = part
+            kernel = _ccd.pick(_ccd.ccd_dense, _ccd.ccd_dense_serial,
+                               active.sum() * m * n * r * (n_inner + 1))
             with _ccd.KERNEL_LOCK:
-                _ccd.ccd_dense(Xd, Md, data.use_mask, F, F.sum(axis=2), U, active, kl, l1,
-                               n_inner, want, out)
+                kernel(Xd, Md, data.use_mask, F, F.sum(axis=2), U, active, kl, l1, n_inner,
+                       want, out)
 
     mode = penalty_mode(l1_W, l1_H) if update_W else None
     every = np.arange(B)
@@ -155,8 +165,8 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
     Wm = np.ascontiguousarray(W)                     # (B, m, r)
     Ht = np.ascontiguousarray(H.transpose(0, 2, 1))  # (B, n, r)
     # Gillis & Glineur: inner sweeps worth up to half the cost of the products
-    inner_W = int(1 + 0.5 * (1 + data.nnz / (m * (r + 1))))
-    inner_H = int(1 + 0.5 * (1 + data.nnz / (n * (r + 1))))
+    inner_W = min(HALS_MAX_INNER, int(1 + HALS_ALPHA * (1 + data.nnz / (m * (r + 1)))))
+    inner_H = min(HALS_MAX_INNER, int(1 + HALS_ALPHA * (1 + data.nnz / (n * (r + 1)))))
     normX2 = data.normX2 if data.n_data > 1 else np.full(B, data.normX2[0])
 
     mode = penalty_mode(l1_W, l1_H) if update_W else None
@@ -178,8 +188,10 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
                 L1 += l1_H * Ha.sum(axis=1)
             A = data.product(Ha, idx, "W")
             G = np.matmul(Ha.transpose(0, 2, 1), Ha)
+            sweep = _ccd.pick(_ccd.hals_columns, _ccd.hals_columns_serial,
+                              nb * m * r * r * inner_W)
             with _ccd.KERNEL_LOCK:
-                _ccd.hals_columns(A, G, Wa, act, L1, inner_W, 1e-2)
+                sweep(A, G, Wa, act, L1, inner_W, HALS_REL_TOL)
             if mode == "W":
                 _rescale(Wa, Ha, 0, range(nb))
         L1 = np.full((nb, r), l1_H)
@@ -187,8 +199,9 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
             L1 += l1_W * Wa.sum(axis=1)
         A = data.product(Wa, idx, "H")              # (nb, n, r) = Xᵀ W
         G = np.matmul(Wa.transpose(0, 2, 1), Wa)    # Wᵀ W
+        sweep = _ccd.pick(_ccd.hals_columns, _ccd.hals_columns_serial, nb * n * r * r * inner_H)
         with _ccd.KERNEL_LOCK:
-            _ccd.hals_columns(A, G, Ha, act, L1, inner_H, 1e-2)
+            sweep(A, G, Ha, act, L1, inner_H, HALS_REL_TOL)
         if mode == "H":
             _rescale(Ha, Wa, 0, range(nb))
             A = data.product(Wa, idx, "H")

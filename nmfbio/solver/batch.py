@@ -41,7 +41,8 @@ class Batch:
             perm_src.sort_indices()
             self.col_indptr, self.col_indices = perm_src.indptr, perm_src.indices
             perm = perm_src.data.astype(np.int64)
-            self.row_data = np.stack([x.data for x in runs])       # (Bx, nnz)
+            # (Bx, nnz); a shared X is a view (check_data already copied it)
+            self.row_data = csr.data[None] if not per_run else np.stack([x.data for x in runs])
             self.col_data = np.ascontiguousarray(self.row_data[:, perm])
             self.mats = runs
             self.normX2 = np.array([float(d @ d) for d in self.row_data])
@@ -89,19 +90,30 @@ class Batch:
     def product(self, F, idx, side):
         """``X_bᵀ F_b`` (side "H": F (b, m, r) → (b, n, r)) or ``X_b F_b`` (side "W":
         F (b, n, r) → (b, m, r)) for the runs ``idx``; dense or sparse X."""
-        b, _, r = F.shape
+        from nmfbio.solver._ccd import KERNEL_LOCK, spmm
+
+        b, L, r = F.shape
         out_len = self.shape[1] if side == "H" else self.shape[0]
-        if not self.sparse and self.n_data > 1:
-            D = self.rows[idx]
-            return np.matmul(D.transpose(0, 2, 1) if side == "H" else D, F)
+        if not self.sparse:
+            # one product per run, always in the same form, so that a run's numbers do not
+            # depend on its batch; the small matrix on the left is about twice as fast in
+            # OpenBLAS as X.T @ F
+            out = np.empty((b, out_len, r))
+            for t, i in enumerate(idx):
+                X = self.rows[i if self.n_data > 1 else 0]
+                out[t] = (F[t].T @ (X if side == "H" else X.T)).T
+            return out
         if self.n_data == 1:
-            # one 2-D product for the whole batch (BLAS reads a transposed X in place)
-            M = self.mats[0] if self.sparse else self.rows[0]
-            MT = M.T if side == "H" else M  # (out_len × L), sparse
-            res = MT @ F.transpose(1, 0, 2).reshape(F.shape[1], b * r)  # (out_len, b r)
+            F2 = np.ascontiguousarray(F.transpose(1, 0, 2).reshape(L, b * r))
+            parts = ((self.col_indptr, self.col_indices, self.col_data[0]) if side == "H"
+                     else (self.row_indptr, self.row_indices, self.row_data[0]))
+            with KERNEL_LOCK:
+                res = spmm(*parts, F2)  # (out_len, b r)
             return np.ascontiguousarray(res.reshape(out_len, b, r).transpose(1, 0, 2))
         out = np.empty((b, out_len, r))
         for t, i in enumerate(idx):
-            M = self.mats[i]
-            out[t] = (M.T if side == "H" else M) @ F[t]
+            parts = ((self.col_indptr, self.col_indices, self.col_data[i]) if side == "H"
+                     else (self.row_indptr, self.row_indices, self.row_data[i]))
+            with KERNEL_LOCK:
+                out[t] = spmm(*parts, np.ascontiguousarray(F[t]))
         return out
