@@ -1,10 +1,17 @@
 """File adapters: turn each field's files into AnnData (obs = samples, var = features).
 
 :func:`read_matrix` reads generic matrices (``.h5ad``, ``.csv``/``.tsv``/``.txt``, ``.npy``,
-``.npz``, Matrix Market). Field-specific adapters (mutation catalogs, spike trains,
-expression) live in their own modules and are re-exported here by name.
+``.npz``, Matrix Market). Field-specific adapters live in their own modules and are
+re-exported here by name: mutation catalogs from tables (:func:`read_catalog`), from VCF
+and MAF files with a reference genome (:func:`catalog_from_vcf`, :func:`catalog_from_maf`,
+:class:`FastaReader`).
 """
 
+from nmfbio.io.catalogs import read_catalog
+from nmfbio.io.genome import FastaReader
+from nmfbio.io.maf import catalog_from_maf
 from nmfbio.io.matrix import SAMPLES_IN, SUPPORTED_EXTENSIONS, read_matrix
+from nmfbio.io.variants import catalog_from_vcf
 
-__all__ = ["SAMPLES_IN", "SUPPORTED_EXTENSIONS", "read_matrix"]
+__all__ = ["SAMPLES_IN", "SUPPORTED_EXTENSIONS", "FastaReader", "catalog_from_maf",
+           "catalog_from_vcf", "read_catalog", "read_matrix"]

@@ -60,7 +60,7 @@ def _sha256(path: Path) -> str:
 def _load_file(path: Path, name: str | None) -> pd.DataFrame:
     from nmfbio.io import read_catalog
 
-    ad = read_catalog(path)
+    ad = read_catalog(path, kind="signatures")
     sig = pd.DataFrame(np.asarray(ad.X, dtype=float).T, index=list(ad.var_names),
                        columns=list(ad.obs_names))
     sums = sig.sum(axis=0)
