@@ -1,0 +1,69 @@
+"""``nmfbio signatures catalog | extract | match | assign | plot`` end to end."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from cohorts import cohort, realistic_signatures
+
+from nmfbio.cli import main
+from nmfbio.datasets import DATA_DIR
+
+
+@pytest.fixture
+def files(tmp_path):
+    cat, S, _ = cohort(3, 60, 11)
+    cat_path = tmp_path / "catalog.tsv"
+    cat.to_csv(cat_path, sep="\t", index_label="MutationType")
+    ref = pd.concat([S, realistic_signatures(6, 12).iloc[:, 2:].add_prefix("D")], axis=1)
+    ref_path = tmp_path / "reference.txt"
+    ref.to_csv(ref_path, sep="\t", index_label="Type")
+    return cat_path, ref_path
+
+
+def test_extract_match_assign_plot(tmp_path, files, capsys):
+    cat_path, ref_path = files
+    out = tmp_path / "extract"
+    assert main(["signatures", "extract", str(cat_path), "--ranks", "2-4", "--restarts", "8",
+                 "--seed", "0", "--reference", str(ref_path), "-o", str(out)]) == 0
+    assert "3 de novo signatures" in capsys.readouterr().out
+    sigs = pd.read_csv(out / "signatures.tsv", sep="\t", index_col=0)
+    assert sigs.index.name == "Type" and sigs.shape == (96, 3)
+    assert sigs.index[0] == "A[C>A]A" and sigs.index[4] == "A[C>G]A"  # COSMIC order
+    expo = pd.read_csv(out / "exposures.tsv", sep="\t", index_col=0)
+    assert expo.shape == (60, 3)
+    matches = pd.read_csv(out / "matches.tsv", sep="\t", index_col=0)
+    assert matches["match"].all() and set(matches["reference"]) == {"T1", "T2", "T3"}
+    for name in ("signatures.png", "exposures.png", "rank_selection.png", "stability.png"):
+        assert (out / name).stat().st_size > 1000
+
+    out2 = tmp_path / "match"
+    assert main(["signatures", "match", str(out / "signatures.tsv"), "--reference",
+                 str(ref_path), "-o", str(out2)]) == 0
+    assert (out2 / "cosine.png").is_file() and (out2 / "decomposition.tsv").is_file()
+
+    out3 = tmp_path / "assign"
+    assert main(["signatures", "assign", str(cat_path), "--reference", str(ref_path),
+                 "--bootstrap", "5", "--seed", "0", "-o", str(out3)]) == 0
+    assigned = pd.read_csv(out3 / "exposures.tsv", sep="\t", index_col=0)
+    assert set(assigned.columns[(assigned > 0).any()]) <= {"T1", "T2", "T3"}
+    assert (out3 / "exposures_lower.tsv").is_file()
+
+    fig = tmp_path / "sigs.pdf"
+    assert main(["signatures", "plot", str(out / "signatures.tsv"), "-o", str(fig)]) == 0
+    assert fig.read_bytes()[:4] == b"%PDF"
+
+
+def test_catalog_from_bundled_matrix_and_errors(tmp_path, capsys):
+    out = tmp_path / "cat.tsv"
+    assert main(["signatures", "catalog", str(DATA_DIR / "breast21_sbs96.tsv"), "-o",
+                 str(out)]) == 0
+    back = pd.read_csv(out, sep="\t", index_col=0)
+    assert back.shape == (96, 21) and int(back.to_numpy().sum()) == 183916
+    capsys.readouterr()
+    vcf = tmp_path / "x.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    assert main(["signatures", "catalog", str(vcf), "-o", str(tmp_path / "c.tsv")]) == 2
+    assert "--fasta is needed" in capsys.readouterr().err
+    assert main(["signatures", "extract", str(tmp_path / "missing.tsv"), "-o",
+                 str(tmp_path / "o")]) == 2
