@@ -36,11 +36,13 @@ class Batch:
         if self.sparse:
             csr = first
             self.row_indptr, self.row_indices = csr.indptr, csr.indices
-            perm_src = sp.csr_matrix((np.arange(csr.nnz, dtype=np.float64), csr.indices,
+            # the CSC structure, and where each CSC entry sits in the CSR data
+            perm_src = sp.csr_matrix((np.arange(csr.nnz, dtype=np.int64), csr.indices,
                                       csr.indptr), shape=csr.shape).tocsc()
             perm_src.sort_indices()
             self.col_indptr, self.col_indices = perm_src.indptr, perm_src.indices
-            perm = perm_src.data.astype(np.int64)
+            perm = perm_src.data
+            del perm_src
             # (Bx, nnz); a shared X is a view (check_data already copied it)
             self.row_data = csr.data[None] if not per_run else np.stack([x.data for x in runs])
             self.col_data = np.ascontiguousarray(self.row_data[:, perm])

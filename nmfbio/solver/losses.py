@@ -102,8 +102,10 @@ class KL(Loss):
             with KERNEL_LOCK:
                 y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
             x = Xr.data
-            keep = x > 0
-            return _kl_terms(x[keep], y[keep]) + float(W.sum(axis=0) @ H.sum(axis=1))
+            if x.size and x.min() <= 0:
+                keep = x > 0
+                x, y = x[keep], y[keep]
+            return _kl_terms(x, y) + float(W.sum(axis=0) @ H.sum(axis=1))
         X = np.asarray(X, dtype=np.float64)
         Y = W @ H
         if mask is not None:

@@ -77,10 +77,15 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X")
             )
         if X.dtype.kind not in "biuf":
             raise NMFInputError(f"{what} must be numeric, got dtype {X.dtype}")
-        Xc = sp.csr_matrix(X, dtype=np.float64, copy=True)
-        Xc.sum_duplicates()
-        Xc.eliminate_zeros()
-        Xc.sort_indices()
+        if (sp.isspmatrix_csr(X) or isinstance(X, sp.csr_array)) and X.dtype == np.float64 \
+                and X.has_canonical_format and X.nnz and X.data.min() > 0:
+            # already canonical: share the arrays (the solver never writes into X)
+            Xc = sp.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape)
+        else:
+            Xc = sp.csr_matrix(X, dtype=np.float64, copy=True)
+            Xc.sum_duplicates()
+            Xc.eliminate_zeros()
+            Xc.sort_indices()
         _check_empty(Xc.shape, what)
         coo = Xc.tocoo()
         _check_values(coo.data, coo.row, coo.col, feature_names, sample_names, what)
