@@ -183,8 +183,11 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         else:
             W, H, hist, n_iter, conv = fit_ccd(batch, W, H, kl=lossobj.is_kl, **opts)
         for t, b in enumerate(ids):
-            objective = float(hist[t][-1]) if len(hist[t]) else np.nan
-            value = lossobj.value(batch.data(t), W[t], H[t], batch.mask(t))
+            objective = float(hist[t][-1])
+            # the algorithms evaluate the exact loss of the final factors in float64 (KL
+            # column by column; Frobenius by the expanded form, exactly near zero): no second
+            # pass over X, whose temporaries would set the peak memory of a sparse fit
+            value = objective - l1_W * float(W[t].sum()) - l1_H * float(H[t].sum())
             Wn, Hn = _normalize(W[t], H[t])
             runs.append(NMFResult(
                 W=Wn, H=Hn, loss=value, objective=objective, loss_name=lossobj.name,
