@@ -382,3 +382,40 @@ def spmm(indptr, indices, data, D):
             for c in range(k):
                 row[c] += v * d[c]
     return out
+
+
+@njit(cache=True, fastmath=_FAST)
+def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_tol, hist):
+    """A whole accelerated-HALS fit of one small dense problem in compiled code (the general
+    path's per-iteration Python overhead would dominate). ``W`` (m, r) and ``Ht`` (n, r) are
+    updated in place; ``hist`` receives the objective per iteration. Returns
+    ``(n_iter, converged)``. Same updates and objective as ``algorithms.fit_hals``."""
+    m, r = W.shape
+    n = Ht.shape[0]
+    normX2 = 0.0
+    for i in range(m):
+        for j in range(n):
+            normX2 += X[i, j] * X[i, j]
+    l1w = np.full(r, l1_W)
+    l1h = np.full(r, l1_H)
+    prev = np.inf
+    for it in range(max_iter):
+        A = np.dot(X, Ht)              # (m, r)
+        G = np.dot(Ht.T, Ht)
+        for i in range(m):
+            _hals_column(W[i], A[i], G, l1w, inner_W, rel_tol)
+        A2 = np.dot(X.T, W)            # (n, r)
+        G2 = np.dot(W.T, W)
+        for j in range(n):
+            _hals_column(Ht[j], A2[j], G2, l1h, inner_H, rel_tol)
+        HH = np.dot(Ht.T, Ht)
+        fit = 0.5 * normX2 - np.sum(A2 * Ht) + 0.5 * np.sum(G2 * HH)
+        if fit < 1e-6 * 0.5 * normX2:
+            R = X - np.dot(W, Ht.T)
+            fit = 0.5 * np.sum(R * R)
+        obj = fit + l1_W * W.sum() + l1_H * Ht.sum()
+        hist[it] = obj
+        if it > 0 and prev - obj <= tol * max(abs(prev), 1e-300):
+            return it + 1, True
+        prev = obj
+    return max_iter, False

@@ -32,6 +32,8 @@ KL_NEWTON_STEPS = 2
 HALS_ALPHA = 0.5
 HALS_MAX_INNER = 1000
 HALS_REL_TOL = 1e-2
+#: single dense runs up to this size (m·n·r) are fitted entirely in compiled code
+SMALL_FIT_WORK = 2_000_000
 
 
 def penalty_mode(l1_W, l1_H):
@@ -170,6 +172,17 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
     normX2 = data.normX2 if data.n_data > 1 else np.full(B, data.normX2[0])
 
     mode = penalty_mode(l1_W, l1_H) if update_W else None
+    if update_W and mode is None and not data.sparse and m * n * r <= SMALL_FIT_WORK:
+        # small dense problems: each run's whole fit in compiled code
+        hists, n_iter, conv = [], np.zeros(B, dtype=int), np.zeros(B, dtype=bool)
+        for b in range(B):
+            hist = np.zeros(max_iter)
+            with _ccd.KERNEL_LOCK:
+                n_iter[b], conv[b] = _ccd.hals_fit_small(
+                    data.rows[b if data.n_data > 1 else 0], Wm[b], Ht[b], l1_W, l1_H,
+                    max_iter, tol, inner_W, inner_H, HALS_REL_TOL, hist)
+            hists.append(list(hist[:n_iter[b]]))
+        return Wm, Ht.transpose(0, 2, 1), hists, n_iter, conv
     every = np.arange(B)
     if mode == "W":
         _rescale(Wm, Ht, 0, every)  # columns of W sum to 1
