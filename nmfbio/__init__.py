@@ -6,7 +6,7 @@ with :func:`nmfbio.fit`; the solver on plain arrays is in :mod:`nmfbio.solver`, 
 adapters in :mod:`nmfbio.io`.
 """
 
-from nmfbio import anchors
+from nmfbio import anchors, programs, signatures
 from nmfbio.consensus import ConsensusResult, consensus
 from nmfbio.data import fit
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
@@ -17,5 +17,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConsensusResult", "ConvergenceWarning", "DataWarning", "FormatError", "NMFInputError",
-    "NMFResult", "RankSelection", "anchors", "consensus", "fit", "select_rank", "__version__",
+    "NMFResult", "RankSelection", "anchors", "consensus", "fit", "programs", "select_rank",
+    "signatures", "__version__",
 ]

@@ -1,11 +1,11 @@
 """Figures: every plot takes a result object (or arrays) and an optional matplotlib Axes,
-draws, and returns the Axes. Matplotlib only; nothing here computes science."""
+draws, and returns the Axes (or a Figure for multi-panel plots). Matplotlib only; nothing
+here computes science."""
 
 from nmfbio.plot.anchors import plot_anchors
 from nmfbio.plot.consensus import plot_run_cosines, plot_stability
+from nmfbio.plot.programs import plot_program_rank, plot_top_genes, plot_usage_heatmap
 from nmfbio.plot.rank import plot_rank_selection
-
-__all__ = ["plot_anchors", "plot_rank_selection", "plot_run_cosines", "plot_stability"]
 from nmfbio.plot.signatures import (
     plot_cosine_heatmap,
     plot_exposures,
@@ -14,5 +14,8 @@ from nmfbio.plot.signatures import (
     save,
 )
 
-__all__ += ["plot_signature", "plot_signatures", "plot_exposures", "plot_cosine_heatmap",
-            "save"]
+__all__ = [
+    "plot_anchors", "plot_cosine_heatmap", "plot_exposures", "plot_program_rank",
+    "plot_rank_selection", "plot_run_cosines", "plot_signature", "plot_signatures",
+    "plot_stability", "plot_top_genes", "plot_usage_heatmap", "save",
+]
