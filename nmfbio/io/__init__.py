@@ -4,10 +4,12 @@
 ``.npz``, Matrix Market). Field-specific adapters live in their own modules and are
 re-exported here by name: mutation catalogs from tables (:func:`read_catalog`), from VCF
 and MAF files with a reference genome (:func:`catalog_from_vcf`, :func:`catalog_from_maf`,
-:class:`FastaReader`).
+:class:`FastaReader`), gene-expression counts from h5ad, 10x Genomics and text files
+(:func:`read_expression`).
 """
 
 from nmfbio.io.catalogs import read_catalog
+from nmfbio.io.expression import read_expression
 from nmfbio.io.genome import FastaReader
 from nmfbio.io.maf import catalog_from_maf
 from nmfbio.io.matrix import SAMPLES_IN, SUPPORTED_EXTENSIONS, read_matrix
@@ -15,3 +17,4 @@ from nmfbio.io.variants import catalog_from_vcf
 
 __all__ = ["SAMPLES_IN", "SUPPORTED_EXTENSIONS", "FastaReader", "catalog_from_maf",
            "catalog_from_vcf", "read_catalog", "read_matrix"]
+__all__ += ["read_expression"]

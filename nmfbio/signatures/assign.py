@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
-from nmfbio.io.sbs96 import CHANNELS
+from nmfbio.signatures._catalog import catalog_frame
 from nmfbio.signatures.match import as_signature_frame
 
 __all__ = ["AssignmentResult", "assign", "ADD_ABOVE", "REMOVE_BELOW"]
@@ -107,23 +106,6 @@ class AssignmentResult:
         return plot_exposures(used, ax=ax, relative=relative)
 
 
-def _catalog_frame(catalog) -> pd.DataFrame:
-    """Channels × samples DataFrame from an AnnData, a DataFrame or an array in CHANNELS
-    order."""
-    X, _, fnames, snames = as_matrix(catalog)
-    X = np.asarray(X.todense() if hasattr(X, "todense") else X, dtype=float)
-    if fnames is None:
-        if X.shape[0] != len(CHANNELS):
-            raise NMFInputError(
-                f"an unlabelled catalog must have the 96 channels as rows (features × samples)"
-                f", got shape {X.shape}; pass an AnnData or DataFrame with channel labels"
-            )
-        fnames = list(CHANNELS)
-    if snames is None:
-        snames = [f"sample{j}" for j in range(X.shape[1])]
-    return pd.DataFrame(X, index=fnames, columns=snames)
-
-
 def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW,
            bootstrap=0, seed=None) -> AssignmentResult:
     """Exposures of known signatures in each sample, with sparsity and optional bootstrap.
@@ -149,8 +131,7 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from nmfbio.io.sbs96 import CHANNELS
-    >>> rng = np.random.default_rng(0)
+    >>>     >>> rng = np.random.default_rng(0)
     >>> ref = pd.DataFrame(rng.dirichlet(np.full(96, 0.5), 5).T, index=CHANNELS,
     ...                    columns=[f"R{k}" for k in range(5)])
     >>> cat = pd.DataFrame(rng.poisson(ref.to_numpy() @ [[2000], [0], [800], [0], [0]]),
@@ -159,7 +140,7 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
     >>> sorted(res.exposures.columns[res.exposures.loc["t1"] > 0])
     ['R0', 'R2']
     """
-    C = _catalog_frame(catalog)
+    C = catalog_frame(catalog)
     Rf = as_signature_frame(reference, "reference")
     missing = [c for c in C.index if c not in Rf.index]
     if missing:
@@ -170,8 +151,6 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
         raise NMFInputError("reference signatures must be finite and non-negative")
     R = R / np.where(R.sum(axis=0) > 0, R.sum(axis=0), 1.0)
     Y = C.to_numpy(dtype=float)
-    if (Y < 0).any() or not np.isfinite(Y).all():
-        raise NMFInputError("catalog counts must be finite and non-negative")
     rng = np.random.default_rng(seed)
     K, n = R.shape[1], Y.shape[1]
     E = np.zeros((n, K))

@@ -21,9 +21,9 @@ import pandas as pd
 
 from nmfbio._atomic import atomic_path
 from nmfbio.consensus import ConsensusResult, consensus
-from nmfbio.errors import NMFInputError
 from nmfbio.io.sbs96 import CHANNELS
 from nmfbio.rank import RankSelection, select_rank
+from nmfbio.signatures._catalog import catalog_frame
 
 __all__ = ["ExtractionResult", "extract", "signature_names"]
 
@@ -47,27 +47,6 @@ def signature_names(k: int) -> list[str]:
                 break
         letters.append(f"SBS96{name}")
     return letters
-
-
-def _catalog(catalog):
-    """Channels × samples counts DataFrame, aligned to CHANNELS by label."""
-    from nmfbio.data import as_matrix
-
-    X, _, fnames, snames = as_matrix(catalog)
-    X = np.asarray(X.todense() if hasattr(X, "todense") else X, dtype=float)
-    if fnames is None:
-        if X.shape[0] != 96:
-            raise NMFInputError(f"an unlabelled catalog must be 96 channels × samples, got "
-                                f"shape {X.shape}; read files with nmfbio.io.read_catalog")
-        fnames = list(CHANNELS)
-    frame = pd.DataFrame(X, index=fnames,
-                         columns=snames or [f"sample{j}" for j in range(X.shape[1])])
-    unknown = [c for c in frame.index if c not in set(CHANNELS)]
-    missing = [c for c in CHANNELS if c not in set(frame.index)]
-    if unknown or missing:
-        raise NMFInputError(f"catalog channels must be the 96 SBS labels like 'A[C>A]T'; "
-                            f"unknown: {unknown[:5]}, missing: {missing[:5]}")
-    return frame.loc[list(CHANNELS)]
 
 
 @dataclass
@@ -201,7 +180,7 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     >>> extract(cat, ranks=range(1, 4), restarts=10, seed=0).rank
     2
     """
-    C = _catalog(catalog)
+    C = catalog_frame(catalog)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     s_rank, s_cons = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
