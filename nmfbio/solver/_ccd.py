@@ -399,17 +399,25 @@ def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_to
     l1w = np.full(r, l1_W)
     l1h = np.full(r, l1_H)
     prev = np.inf
+    HH = np.dot(Ht.T, Ht)
     for it in range(max_iter):
-        A = np.dot(X, Ht)              # (m, r)
-        G = np.dot(Ht.T, Ht)
+        A = np.dot(X, Ht)              # (m, r); HᵀH of the last iteration is this one's G
         for i in range(m):
-            _hals_column(W[i], A[i], G, l1w, inner_W, rel_tol)
+            _hals_column(W[i], A[i], HH, l1w, inner_W, rel_tol)
         A2 = np.dot(X.T, W)            # (n, r)
         G2 = np.dot(W.T, W)
         for j in range(n):
             _hals_column(Ht[j], A2[j], G2, l1h, inner_H, rel_tol)
         HH = np.dot(Ht.T, Ht)
-        fit = 0.5 * normX2 - np.sum(A2 * Ht) + 0.5 * np.sum(G2 * HH)
+        cross = 0.0
+        for j in range(n):
+            for k in range(r):
+                cross += A2[j, k] * Ht[j, k]
+        quad = 0.0
+        for k in range(r):
+            for q in range(r):
+                quad += G2[k, q] * HH[k, q]
+        fit = 0.5 * normX2 - cross + 0.5 * quad
         if fit < 1e-6 * 0.5 * normX2:
             R = X - np.dot(W, Ht.T)
             fit = 0.5 * np.sum(R * R)
