@@ -74,7 +74,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -84,6 +83,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _load import OtherLoad
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CNMF_PYTHON = "/tmp/cnmf_venv/bin/python"
@@ -147,41 +147,6 @@ class TreePss:
         self._stop.set()
         self._thread.join()
         return self.peak
-
-
-class OtherLoad:
-    """Share of the machine's CPU time used by processes other than this one and its
-    children since creation, from /proc/stat."""
-
-    def __init__(self):
-        self.start = self._sample()
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            busy = (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            busy = None
-        own = 0.0
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-            ru = resource.getrusage(who)
-            own += ru.ru_utime + ru.ru_stime
-        return time.perf_counter(), busy, own
-
-    def fraction(self) -> float | None:
-        t1, b1, o1 = self._sample()
-        t0, b0, o0 = self.start
-        if b0 is None or b1 is None or t1 <= t0:
-            return None
-        return max(0.0, (b1 - b0) - (o1 - o0)) / ((t1 - t0) * (os.cpu_count() or 1))
-
-    def text(self) -> str:
-        f = self.fraction()
-        if f is None:
-            return "other load: unknown"
-        return f"other load {100 * f:.0f}%" + (" BUSY" if f > 0.05 else "")
 
 
 # ----------------------------------------------------------------------------------- data

@@ -59,7 +59,6 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -69,6 +68,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _load import OtherLoad
 from scipy.optimize import linear_sum_assignment
 
 import nmfbio
@@ -106,37 +106,6 @@ class Run:
     load: str
     note: str = ""
     per_rank: str = ""
-
-
-class OtherLoad:
-    """Share of the machine's CPU time used by processes other than this one and its children
-    since creation (/proc/stat; Linux only). Printed with every timing: on a shared machine
-    other work slows the runs, not necessarily equally."""
-
-    def __init__(self):
-        self.start = self._sample()
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            busy = (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            busy = None
-        own = 0.0
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-            ru = resource.getrusage(who)
-            own += ru.ru_utime + ru.ru_stime
-        return time.perf_counter(), busy, own
-
-    def text(self) -> str:
-        t1, b1, o1 = self._sample()
-        t0, b0, o0 = self.start
-        if b0 is None or b1 is None or t1 <= t0:
-            return "other load: unknown"
-        f = max(0.0, (b1 - b0) - (o1 - o0)) / ((t1 - t0) * (os.cpu_count() or 1))
-        return f"other load {100 * f:.0f}%" + (" (BUSY)" if f > 0.05 else "")
 
 
 # ----------------------------------------------------------------------------- nmfbio

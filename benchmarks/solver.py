@@ -107,6 +107,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 import scipy.sparse as sp
+from _load import OtherLoad
 
 import nmfbio
 from nmfbio.errors import ConvergenceWarning
@@ -252,43 +253,6 @@ def fmt_t(t: float | None) -> str:
     if t < 1.0:
         return f"{t * 1e3:.1f} ms"
     return f"{t:.2f} s"
-
-
-class OtherLoad:
-    """Share of the machine's CPU time used by processes other than this one (and its
-    children) since creation, from /proc/stat (Linux; None elsewhere). Other work on the
-    machine slows both libraries, not necessarily equally: it is printed with the results."""
-
-    def __init__(self):
-        self.start = self._sample()
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat") as f:
-                v = [int(x) for x in f.readline().split()[1:]]
-            busy = (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
-        except (OSError, ValueError, IndexError):
-            busy = None
-        own = 0.0
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-            ru = resource.getrusage(who)
-            own += ru.ru_utime + ru.ru_stime
-        return time.perf_counter(), busy, own
-
-    def fraction(self) -> float | None:
-        t1, b1, o1 = self._sample()
-        t0, b0, o0 = self.start
-        if b0 is None or b1 is None or t1 <= t0:
-            return None
-        return max(0.0, (b1 - b0) - (o1 - o0)) / ((t1 - t0) * (os.cpu_count() or 1))
-
-    def text(self) -> str:
-        f = self.fraction()
-        if f is None:
-            return "other processes' CPU use: unknown"
-        warn = "  <-- busy machine: timings less reliable" if f > 0.05 else ""
-        return f"other processes used {100 * f:.0f}% of the CPUs meanwhile{warn}"
 
 
 def solver_fingerprint() -> str:
@@ -890,7 +854,7 @@ def main(argv=None) -> int:
             for row in run_case(case, X, Xt, DATA[case.data][1], log):
                 rows.append(row)
                 details.append((f"{row.case} vs {row.peer}", row.details))
-            row.details.append(load.text())
+            row.details.append(load.long_text())
         except Exception as exc:  # the solver may be mid-edit: report and go on
             errors.append(f"{case.name}: {type(exc).__name__}: {exc}")
             log(f"  {case.name} FAILED: {exc!r}")
@@ -900,7 +864,7 @@ def main(argv=None) -> int:
         load = OtherLoad()
         try:
             row = run_restarts(X, Xt, DATA["catalog"][1], restarts_cfg, log)
-            row.details.append(load.text())
+            row.details.append(load.long_text())
             rows.append(row)
             details.append(("restarts", row.details))
         except Exception as exc:
@@ -953,7 +917,7 @@ def main(argv=None) -> int:
     if fp1 != fp0:
         print(f"WARNING: nmfbio/solver sources changed during the run ({fp0} -> {fp1}); "
               "results may mix solver versions.")
-    print(f"total wall time {time.perf_counter() - t_start:.0f} s; {load_all.text()}")
+    print(f"total wall time {time.perf_counter() - t_start:.0f} s; {load_all.long_text()}")
     return 0
 
 
