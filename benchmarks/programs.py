@@ -28,7 +28,10 @@ then runs in its own child process, which reads that file and does the whole job
   ``factorize_multi_process(n_cores)``: the same pool map, each worker reporting its own
   VmHWM; the forked workers share the parent's pages, so the job's memory is printed as the
   peak of the summed proportional set size (Pss) of the child and its workers, sampled every
-  0.1 s). The time target uses the faster cNMF mode, the memory target the leaner one.
+  1 s: reading ``smaps_rollup`` every 0.1 s doubled cNMF's parallel time). With the BLAS
+  and OpenMP threads at their defaults (2 per worker on 2 cores) the parallel run is slower
+  than the serial one; ``--cnmf-worker-threads 1`` adds a run with them pinned to 1 per
+  worker. The time target uses the fastest cNMF mode, the memory target the leanest one.
 
 Measured per child: wall time (interpreter start-up to exit, seen by the parent; and the
 work alone, measured inside the child after its imports), peak resident set size (VmHWM of
@@ -125,7 +128,7 @@ def children_of(pid: int) -> list[int]:
 class TreePss:
     """Peak of the summed Pss of this process and its descendants, sampled in a thread."""
 
-    def __init__(self, every=0.1):
+    def __init__(self, every=1.0):
         self.peak = 0.0
         self._stop = threading.Event()
         self._every = every
@@ -451,7 +454,7 @@ def side_by_side(args, work: Path, name, n_cells, n_genes, n_types, n_top_genes,
             if r.get("worker_peaks_mb"):
                 print(f"  {label}: workers' VmHWM " + ", ".join(
                     fmt_mb(x) for x in r["worker_peaks_mb"]) + "; peak summed Pss of the job "
-                    f"(child + workers, sampled 0.1 s) {fmt_mb(r['tree_pss_peak_mb'])}")
+                    f"(child + workers, sampled every 1 s) {fmt_mb(r['tree_pss_peak_mb'])}")
     oks = []
     nb = ok_runs.get("nmfbio")
     cn = {k: v for k, v in ok_runs.items() if k != "nmfbio"}
