@@ -57,11 +57,14 @@ the cosine to the true programs.
 Timings depend on other load: the share of CPU time other processes used during each run
 (from /proc/stat) is printed with it; above 5 % the run is marked busy.
 
-Run::
+Run (2 cores)::
 
-    .venv/bin/python benchmarks/programs.py                 # both parts (~10 min on 2 cores)
-    .venv/bin/python benchmarks/programs.py --quick         # small, < 1 min
+    .venv/bin/python benchmarks/programs.py                 # both parts, ~4 min
+    .venv/bin/python benchmarks/programs.py --cnmf-worker-threads 1   # + pinned-thread cNMF
+    .venv/bin/python benchmarks/programs.py --quick         # small, ~15 s
     .venv/bin/python benchmarks/programs.py --skip-large    # part 1 only
+    .venv/bin/python benchmarks/programs.py --big-side --skip-large --cnmf-workers 1
+                                                  # + 10,000 × 2,000 vs serial cNMF, ~13 min
     .venv/bin/python benchmarks/programs.py --cnmf-python none   # nmfbio alone
 
 cNMF in its own environment (keeps the project's clean)::
