@@ -167,16 +167,12 @@ def sparse_programs_counts(n_cells=50_000, n_genes=2000, n_types=5, seed=0, lib_
     Returns (csr, programs genes × k with columns summing to 1, usage cells × k)."""
     import scipy.sparse as sp
 
+    sys.path.insert(0, str(ROOT / "tests"))
+    from expression_data import planted_programs
+
     rng = np.random.default_rng(seed)
     k = n_types + 1
-    base = rng.gamma(0.5, size=n_genes)
-    programs = np.empty((n_genes, k))
-    for p in range(k):
-        boost = np.ones(n_genes)
-        marker = rng.choice(n_genes, size=60, replace=False)
-        boost[marker] = rng.lognormal(np.log(15), 0.5, size=60)
-        programs[:, p] = base * boost * rng.lognormal(0, 0.3, size=n_genes)
-    programs /= programs.sum(axis=0)
+    programs = planted_programs(n_genes, k, rng)
     usages, parts = [], []
     for start in range(0, n_cells, block):
         n = min(block, n_cells - start)

@@ -7,6 +7,19 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def planted_programs(n_genes, k, rng):
+    """k gene programs (columns sum to 1): a shared gamma baseline, each with 60 marker genes
+    boosted ~15× and log-normal noise."""
+    base = rng.gamma(0.5, size=n_genes)
+    programs = np.empty((n_genes, k))
+    for p in range(k):
+        boost = np.ones(n_genes)
+        marker = rng.choice(n_genes, size=60, replace=False)
+        boost[marker] = rng.lognormal(np.log(15), 0.5, size=60)
+        programs[:, p] = base * boost * rng.lognormal(0, 0.3, size=n_genes)
+    return programs / programs.sum(axis=0)
+
+
 def programs_counts(n_cells=2000, n_genes=1000, n_types=5, seed=0, sparse=False):
     """Cells of ``n_types`` types, each with its identity program, plus one shared "activity"
     program used by 30 % of cells of every type; NB counts (dispersion 0.2 of the mean²).
@@ -19,14 +32,7 @@ def programs_counts(n_cells=2000, n_genes=1000, n_types=5, seed=0, sparse=False)
     """
     rng = np.random.default_rng(seed)
     k = n_types + 1
-    base = rng.gamma(0.5, size=n_genes)
-    programs = np.empty((n_genes, k))
-    for p in range(k):
-        boost = np.ones(n_genes)
-        marker = rng.choice(n_genes, size=60, replace=False)
-        boost[marker] = rng.lognormal(np.log(15), 0.5, size=60)
-        programs[:, p] = base * boost * rng.lognormal(0, 0.3, size=n_genes)
-    programs /= programs.sum(axis=0)
+    programs = planted_programs(n_genes, k, rng)
     types = rng.integers(0, n_types, size=n_cells)
     usage = np.zeros((n_cells, k))
     usage[np.arange(n_cells), types] = 1.0

@@ -68,10 +68,8 @@ class Frobenius(Loss):
         W = np.asarray(W, dtype=np.float64)
         H = np.asarray(H, dtype=np.float64)
         if sp.issparse(X):
-            Xr = sp.csr_matrix(X, dtype=np.float64)
-            with KERNEL_LOCK:
-                y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
-            resid_nz = float(np.sum((Xr.data - y) ** 2))
+            x, y = _stored_and_model(X, W, H)
+            resid_nz = float(np.sum((x - y) ** 2))
             total_y2 = float(np.sum((W.T @ W) * (H @ H.T)))
             return 0.5 * (resid_nz + total_y2 - float(np.sum(y * y)))
         R = np.asarray(X, dtype=np.float64) - W @ H
@@ -98,10 +96,7 @@ class KL(Loss):
         W = np.asarray(W, dtype=np.float64)
         H = np.asarray(H, dtype=np.float64)
         if sp.issparse(X):
-            Xr = sp.csr_matrix(X, dtype=np.float64)
-            with KERNEL_LOCK:
-                y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
-            x = Xr.data
+            x, y = _stored_and_model(X, W, H)
             if x.size and x.min() <= 0:
                 keep = x > 0
                 x, y = x[keep], y[keep]
@@ -116,6 +111,14 @@ class KL(Loss):
             Y = Y.ravel()
         keep = X > 0
         return _kl_terms(X[keep], Y[keep]) + float(Y.sum())
+
+
+def _stored_and_model(X, W, H):
+    """Stored values of a sparse X and the model ``W @ H`` at the same entries (CSR order)."""
+    Xr = sp.csr_matrix(X, dtype=np.float64)
+    with KERNEL_LOCK:
+        y = sparse_model_at(Xr.indptr, Xr.indices, W, H)
+    return Xr.data, y
 
 
 def _kl_terms(x: np.ndarray, y: np.ndarray) -> float:
