@@ -26,8 +26,9 @@ from nmfbio.errors import ConvergenceWarning, FormatError, NMFInputError
 from nmfbio.matching import cosine_matrix, match_columns
 from nmfbio.solver import get_loss, nmf_runs, refit_H
 
-__all__ = ["ConsensusResult", "consensus", "align_runs", "silhouettes", "cluster_runs",
-           "DEFAULT_THRESHOLD", "REPRODUCED_COSINE"]
+__all__ = ["ConsensusResult", "consensus", "combine_runs", "check_consensus_args",
+           "align_runs", "silhouettes", "cluster_runs", "DEFAULT_THRESHOLD",
+           "REPRODUCED_COSINE"]
 
 #: components whose cluster silhouette is below this are flagged as not reproducible
 DEFAULT_THRESHOLD = 0.8
@@ -336,40 +337,90 @@ def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H
     >>> bool(res.stable.all())
     True
     """
-    if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 2:
-        raise NMFInputError(f"consensus needs restarts >= 2 (an integer), got {restarts!r}")
-    if not (isinstance(threshold, (int, float)) and -1 <= threshold <= 1):
-        raise NMFInputError(f"threshold must be a silhouette in [-1, 1], got {threshold!r}")
+    check_consensus_args(restarts, threshold)
     Xm, _, fnames, snames = as_matrix(X, layer=layer)
     runs = nmf_runs(Xm, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, restarts=int(restarts),
                     init="random", max_iter=max_iter, tol=tol, seed=seed, resample=resample,
                     feature_names=fnames, sample_names=snames, _warn=False)
-    seed = runs[0].seed
-    used = [r for r in runs if r.converged]
-    n_unconverged = len(runs) - len(used)
+    params = dict(rank=int(rank), restarts=int(restarts), loss=get_loss(loss).name,
+                  resample=resample or "none", l1_W=l1_W, l1_H=l1_H, seed=runs[0].seed,
+                  max_iter=max_iter, tol=tol)
+    return combine_runs(
+        Xm, np.stack([r.W for r in runs]), np.array([r.loss for r in runs]),
+        np.array([r.objective for r in runs]), np.array([r.converged for r in runs]),
+        params=params, threshold=threshold, feature_names=fnames, sample_names=snames,
+    )
+
+
+def check_consensus_args(restarts, threshold) -> None:
+    """Validate ``restarts`` (an integer ≥ 2) and ``threshold`` (in [-1, 1])."""
+    if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 2:
+        raise NMFInputError(f"consensus needs restarts >= 2 (an integer), got {restarts!r}")
+    if not (isinstance(threshold, (int, float)) and -1 <= threshold <= 1):
+        raise NMFInputError(f"threshold must be a silhouette in [-1, 1], got {threshold!r}")
+
+
+def combine_runs(X, Ws, losses, objectives, converged, *, params, threshold=DEFAULT_THRESHOLD,
+                 feature_names=None, sample_names=None) -> ConsensusResult:
+    """The consensus of given runs: cluster their parts, refit H to ``X``, order, score.
+
+    :func:`consensus` fits the runs and calls this; :func:`nmfbio.shards.consensus_from_runs`
+    calls it on runs fitted in shards, so both give the same result.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_features, n_samples)
+        The data the runs were fitted to (validated, as returned by ``as_matrix``).
+    Ws : ndarray of shape (n_runs, n_features, rank)
+        Each run's parts (columns sum to 1), in run (seed) order.
+    losses, objectives : ndarray of shape (n_runs,)
+    converged : ndarray of bool, shape (n_runs,)
+        Runs that stopped at ``max_iter`` are left out of the clusters.
+    params : dict
+        ``rank``, ``restarts``, ``loss``, ``resample``, ``l1_W``, ``l1_H``, ``seed``,
+        ``max_iter``, ``tol`` (recorded in the result; ``loss`` and ``l1_H`` also refit H).
+    threshold : float
+    feature_names, sample_names : list of str, optional
+
+    Returns
+    -------
+    ConsensusResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.array([[0.5, 0.0], [0.5, 0.2], [0.0, 0.8]])
+    >>> X = W @ np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 5.0]])
+    >>> res = combine_runs(X, np.stack([W, W[:, ::-1]]), np.zeros(2), np.zeros(2),
+    ...                    np.ones(2, bool), params=dict(loss="frobenius", l1_H=0.0))
+    >>> bool(np.allclose(res.W @ res.H, X, atol=1e-4))
+    True
+    """
+    converged = np.asarray(converged, dtype=bool)
+    n_runs = len(converged)
+    used = np.flatnonzero(converged)
+    n_unconverged = n_runs - len(used)
+    max_iter = params.get("max_iter")
     if n_unconverged:
-        warn(f"{n_unconverged} of {len(runs)} runs stopped at max_iter={max_iter} and are left "
+        warn(f"{n_unconverged} of {n_runs} runs stopped at max_iter={max_iter} and are left "
              "out of the consensus; raise max_iter", ConvergenceWarning)
     if len(used) < 2:
         raise NMFInputError(
-            f"only {len(used)} of {len(runs)} runs converged within max_iter={max_iter}; "
+            f"only {len(used)} of {n_runs} runs converged within max_iter={max_iter}; "
             "raise max_iter or tol"
         )
-    losses = np.array([r.loss for r in used])
-    best = int(np.argmin(np.array([r.objective for r in used])))
-    aligned, centre, stability, mean_cos, reproduced = cluster_runs([r.W for r in used],
-                                                                    reference=best)
-    H, value = refit_H(Xm, centre, loss=loss, l1_H=l1_H)
+    best = int(np.argmin(np.asarray(objectives)[used]))
+    aligned, centre, stability, mean_cos, reproduced = cluster_runs(
+        [Ws[i] for i in used], reference=best)
+    loss, l1_H = params["loss"], params.get("l1_H", 0.0)
+    H, value = refit_H(X, centre, loss=loss, l1_H=l1_H)
     order = np.argsort(-H.sum(axis=1), kind="stable")
-    res = ConsensusResult(
+    return ConsensusResult(
         W=np.ascontiguousarray(centre[:, order]), H=np.ascontiguousarray(H[order]),
         stability=stability[order], mean_cosine=mean_cos[order],
         reproduced=reproduced[order].astype(int), stable=stability[order] >= threshold,
-        run_W=np.ascontiguousarray(aligned[:, :, order]), run_losses=losses,
-        n_unconverged=n_unconverged, loss=float(value), threshold=float(threshold),
-        params=dict(rank=int(rank), restarts=int(restarts), loss=get_loss(loss).name,
-                    resample=resample or "none", l1_W=l1_W, l1_H=l1_H, seed=seed,
-                    max_iter=max_iter, tol=tol),
-        feature_names=fnames, sample_names=snames,
+        run_W=np.ascontiguousarray(aligned[:, :, order]),
+        run_losses=np.asarray(losses, dtype=float)[used], n_unconverged=n_unconverged,
+        loss=float(value), threshold=float(threshold), params=dict(params),
+        feature_names=feature_names, sample_names=sample_names,
     )
-    return res

@@ -30,7 +30,8 @@ from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
 from nmfbio.solver import get_loss, nmf_runs
 
-__all__ = ["RankSelection", "select_rank", "speckled_masks"]
+__all__ = ["RankSelection", "RankPlan", "select_rank", "plan_rank_selection", "score_rank",
+           "decide_rank", "speckled_masks"]
 
 
 @dataclass
@@ -185,6 +186,63 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     >>> nmfbio.select_rank(X, ranks=range(1, 6), seed=0).best
     3
     """
+    plan = plan_rank_selection(X, ranks, loss=loss, holdout=holdout, repeats=repeats,
+                               restarts=restarts, seed=seed, threshold=threshold,
+                               max_iter=max_iter, tol=tol, layer=layer)
+    scores = [score_rank(plan, i) for i in progress(range(len(plan.ranks)),
+                                                     "select_rank: rank")]
+    return decide_rank(plan.params, scores)
+
+
+@dataclass
+class RankPlan:
+    """What every rank of one rank selection shares: the data, the hold-out masks and one
+    seed per rank (from ``SeedSequence(seed)``), so ranks can be scored separately (in
+    shards) and give the numbers of one :func:`select_rank` call.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_features, n_samples)
+    masks : ndarray of bool, shape (repeats, n_features, n_samples)
+        True = observed.
+    ranks : list of int
+        Sorted, distinct.
+    rank_seeds : list of int
+        One per rank.
+    params : dict
+        ``ranks``, ``loss``, ``holdout``, ``repeats``, ``restarts``, ``seed``, ``threshold``,
+        ``max_iter``, ``tol``.
+    feature_names, sample_names : list of str or None
+    """
+
+    X: np.ndarray
+    masks: np.ndarray
+    ranks: list
+    rank_seeds: list
+    params: dict
+    feature_names: list | None = None
+    sample_names: list | None = None
+
+
+def plan_rank_selection(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3,
+                        restarts=5, seed=None, threshold=DEFAULT_THRESHOLD, max_iter=500,
+                        tol=1e-4, layer=None) -> RankPlan:
+    """Validate the arguments of :func:`select_rank` and draw its masks and seeds.
+
+    Parameters are those of :func:`select_rank`.
+
+    Returns
+    -------
+    RankPlan
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).poisson(5.0, size=(20, 30)).astype(float)
+    >>> plan = plan_rank_selection(X, ranks=[3, 1, 2], repeats=2, seed=0)
+    >>> plan.ranks, plan.masks.shape
+    ([1, 2, 3], (2, 20, 30))
+    """
     if not (isinstance(holdout, (int, float)) and 0 < holdout <= 0.5):
         raise NMFInputError(f"holdout must be a fraction in (0, 0.5], got {holdout!r}")
     for name, v in (("repeats", repeats), ("restarts", restarts)):
@@ -206,31 +264,91 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     ss = np.random.SeedSequence(seed)
     mask_seed, *rank_seeds = ss.spawn(1 + len(ranks))
     masks = speckled_masks(Xm.shape, holdout, repeats, np.random.default_rng(mask_seed))
-    run_masks = np.repeat(masks, restarts, axis=0)  # run b uses mask b // restarts
+    params = dict(ranks=ranks, loss=lossobj.name, holdout=holdout, repeats=repeats,
+                  restarts=restarts, seed=seed,
+                  threshold=threshold, max_iter=max_iter, tol=tol)
+    return RankPlan(X=Xm, masks=masks, ranks=ranks,
+                    rank_seeds=[int(s.generate_state(1)[0]) for s in rank_seeds],
+                    params=params, feature_names=fnames, sample_names=snames)
 
+
+def score_rank(plan: RankPlan, i: int) -> dict:
+    """Cross-validation errors and stability of the ``i``-th rank of a plan.
+
+    Parameters
+    ----------
+    plan : RankPlan
+    i : int
+        Index into ``plan.ranks``.
+
+    Returns
+    -------
+    dict
+        ``rank``; ``train``, ``test`` (ndarray of shape (repeats,): mean loss per observed /
+        held-out entry, best seed per repeat); ``stability`` (lowest component stability);
+        ``n_stable``; ``unconverged`` (runs that stopped at max_iter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).poisson(5.0, size=(20, 30)).astype(float)
+    >>> plan = plan_rank_selection(X, ranks=[1, 2], repeats=2, restarts=2, seed=0)
+    >>> score_rank(plan, 0)["n_stable"]
+    1
+    """
+    p = plan.params
+    lossobj = get_loss(p["loss"])
+    repeats, restarts, masks, Xm = p["repeats"], p["restarts"], plan.masks, plan.X
+    r = plan.ranks[i]
     n_test = (~masks).reshape(repeats, -1).sum(axis=1)
     n_train = masks.reshape(repeats, -1).sum(axis=1)
-    test = np.zeros((len(ranks), repeats))
-    train = np.zeros((len(ranks), repeats))
-    stab = np.full(len(ranks), np.nan)
-    n_stable = np.zeros(len(ranks), dtype=int)
-    n_unconv = np.zeros(len(ranks), dtype=int)
-    for i, r in enumerate(progress(ranks, "select_rank: rank")):
-        s_cv = int(rank_seeds[i].generate_state(1)[0])
-        runs = nmf_runs(Xm, r, loss=lossobj.name, mask=run_masks, restarts=repeats * restarts,
-                        init="random", max_iter=max_iter, tol=tol, seed=s_cv,
-                        feature_names=fnames, sample_names=snames, _warn=False)
-        for j in range(repeats):
-            group = runs[j * restarts:(j + 1) * restarts]
-            best = min(group, key=lambda res: res.objective)
-            train[i, j] = best.loss / n_train[j]
-            test[i, j] = lossobj.value(Xm, best.W, best.H, ~masks[j]) / n_test[j]
-        used = [res for res in runs if res.converged] or runs
-        ref = int(np.argmin([res.objective for res in used]))
-        stability = cluster_runs([res.W for res in used], reference=ref)[2]
-        stab[i] = float(np.min(stability))
-        n_stable[i] = int((stability >= threshold).sum())
-        n_unconv[i] = len(runs) - sum(res.converged for res in runs)
+    runs = nmf_runs(Xm, r, loss=lossobj.name, mask=np.repeat(masks, restarts, axis=0),
+                    restarts=repeats * restarts, init="random", max_iter=p["max_iter"],
+                    tol=p["tol"], seed=plan.rank_seeds[i], feature_names=plan.feature_names,
+                    sample_names=plan.sample_names, _warn=False)  # run b: mask b // restarts
+    train, test = np.zeros(repeats), np.zeros(repeats)
+    for j in range(repeats):
+        group = runs[j * restarts:(j + 1) * restarts]
+        best = min(group, key=lambda res: res.objective)
+        train[j] = best.loss / n_train[j]
+        test[j] = lossobj.value(Xm, best.W, best.H, ~masks[j]) / n_test[j]
+    used = [res for res in runs if res.converged] or runs
+    ref = int(np.argmin([res.objective for res in used]))
+    stability = cluster_runs([res.W for res in used], reference=ref)[2]
+    return dict(rank=r, train=train, test=test, stability=float(np.min(stability)),
+                n_stable=int((stability >= p["threshold"]).sum()),
+                unconverged=len(runs) - sum(res.converged for res in runs))
+
+
+def decide_rank(params: dict, scores) -> RankSelection:
+    """The rank-selection table and recommendation from every rank's :func:`score_rank`.
+
+    Parameters
+    ----------
+    params : dict
+        ``RankPlan.params``.
+    scores : sequence of dict
+        One per rank of ``params["ranks"]``, in that order.
+
+    Returns
+    -------
+    RankSelection
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).poisson(5.0, size=(20, 30)).astype(float)
+    >>> plan = plan_rank_selection(X, ranks=[1, 2], repeats=2, restarts=2, seed=0)
+    >>> decide_rank(plan.params, [score_rank(plan, i) for i in range(2)]).best
+    1
+    """
+    ranks, repeats, threshold = params["ranks"], params["repeats"], params["threshold"]
+    lossname = params["loss"]
+    test = np.stack([s["test"] for s in scores])
+    train = np.stack([s["train"] for s in scores])
+    stab = np.array([s["stability"] for s in scores])
+    n_stable = np.array([s["n_stable"] for s in scores], dtype=int)
+    n_unconv = np.array([s["unconverged"] for s in scores], dtype=int)
 
     mean_test = test.mean(axis=1)
     k_min = int(np.argmin(mean_test))
@@ -241,7 +359,7 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     ok = within & stable
     if ok.any():
         best = ranks[int(np.flatnonzero(ok)[0])]
-        rule = (f"smallest rank whose held-out {lossobj.name} error is within one standard "
+        rule = (f"smallest rank whose held-out {lossname} error is within one standard "
                 f"error of the minimum (rank {ranks[k_min]}) and whose components are all "
                 f"stable (silhouette ≥ {threshold:g})")
     else:
@@ -254,8 +372,5 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
         "stability": stab, "n_stable": n_stable, "within_1se": within, "stable": stable,
         "unconverged_runs": n_unconv,
     }, index=pd.Index(ranks, name="rank"))
-    params = dict(ranks=ranks, loss=lossobj.name, holdout=holdout, repeats=repeats,
-                  restarts=restarts, seed=seed,
-                  threshold=threshold, max_iter=max_iter, tol=tol)
     return RankSelection(table=table, best=int(best), rule=rule, test_errors=test,
-                         train_errors=train, params=params)
+                         train_errors=train, params=dict(params))

@@ -82,7 +82,7 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
 def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto",
              W_init=None, H_init=None, restarts=1, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
              seed=None, resample=None, feature_names=None, sample_names=None,
-             _warn=True) -> list[NMFResult]:
+             run_ids=None, _warn=True) -> list[NMFResult]:
     """Fit ``restarts`` seeded runs (in batches) and return all of them, in seed order.
 
     Used by consensus and rank selection, which need every run. Parameters as in
@@ -95,6 +95,11 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     resample : {None, "poisson", "multinomial"}
         Fit run b on its own resampled copy of X (drawn from run b's seed); ``loss`` of each
         result is then measured on that copy.
+    run_ids : sequence of int, optional
+        Fit only these runs of the ``restarts`` (indices in ``range(restarts)``). Run b is
+        drawn from child b of ``SeedSequence(seed)`` whatever else is fitted, so the union of
+        disjoint ``run_ids`` gives exactly the runs of one call (shards, see
+        :mod:`nmfbio.shards`).
 
     Returns
     -------
@@ -157,9 +162,10 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     chunk = restarts if per_run_bytes == 0 else max(1, min(restarts,
                                                           _BATCH_BYTES // per_run_bytes))
     children = np.random.SeedSequence(seed).spawn(restarts)
+    selected = range(restarts) if run_ids is None else _check_run_ids(run_ids, restarts)
     runs = []
-    for lo in range(0, restarts, chunk):
-        ids = range(lo, min(restarts, lo + chunk))
+    for lo in range(0, len(selected), chunk):
+        ids = selected[lo:lo + chunk]
         Ws, Hs, data = [], [], []
         for b in ids:
             rng = np.random.default_rng(children[b])
@@ -174,8 +180,11 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
             Ws.append(W0)
             Hs.append(H0)
             data.append(Xb)
-        batch = Batch(data if resample is not None else Xv,
-                      masks[ids.start:ids.stop] if masks is not None else mask)
+        batch_mask = mask
+        if masks is not None:  # a slice (a view) when every run is fitted
+            batch_mask = (masks[ids.start:ids.stop] if isinstance(ids, range)
+                          else masks[list(ids)])
+        batch = Batch(data if resample is not None else Xv, batch_mask)
         W, H = np.stack(Ws), np.stack(Hs)
         opts = dict(l1_W=l1_W, l1_H=l1_H, max_iter=max_iter, tol=tol)
         if use_hals:
@@ -257,6 +266,15 @@ def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX
         _, H, _, _, _ = fit_ccd(Batch(Xv, mask), Wb, Hb, kl=lossobj.is_kl, **opts)
     H = np.ascontiguousarray(H[0])
     return H, lossobj.value(Xv, W, H, mask)
+
+
+def _check_run_ids(run_ids, restarts):
+    ids = [int(b) for b in run_ids if isinstance(b, (int, np.integer)) and not isinstance(b, bool)]
+    if len(ids) != len(run_ids) or not ids or len(set(ids)) != len(ids) or not all(
+            0 <= b < restarts for b in ids):
+        raise NMFInputError(f"run_ids must be distinct integers in [0, {restarts}), got "
+                            f"{list(run_ids)!r}")
+    return sorted(ids)
 
 
 def _check_custom(W_init, H_init, m, n, rank):
