@@ -11,12 +11,14 @@ from nmfbio.consensus import ConsensusResult, consensus
 from nmfbio.data import fit
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
 from nmfbio.rank import RankSelection, select_rank
+from nmfbio.shards import consensus_from_runs, consensus_runs, select_rank_from_shards
 from nmfbio.solver import NMFResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConsensusResult", "ConvergenceWarning", "DataWarning", "FormatError", "NMFInputError",
-    "NMFResult", "RankSelection", "anchors", "consensus", "fit", "programs", "select_rank",
+    "NMFResult", "RankSelection", "anchors", "consensus", "consensus_from_runs",
+    "consensus_runs", "fit", "programs", "select_rank", "select_rank_from_shards",
     "signatures", "__version__",
 ]
