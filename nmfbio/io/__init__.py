@@ -5,7 +5,9 @@
 re-exported here by name: mutation catalogs from tables (:func:`read_catalog`), from VCF
 and MAF files with a reference genome (:func:`catalog_from_vcf`, :func:`catalog_from_maf`,
 :class:`FastaReader`), gene-expression counts from h5ad, 10x Genomics and text files
-(:func:`read_expression`).
+(:func:`read_expression`), spike data as time bins × units (:func:`bin_spikes`,
+:func:`read_spike_table`, :func:`read_binned`, :func:`from_traces`, :func:`read_phy`,
+:func:`read_nwb`).
 """
 
 from nmfbio.io.catalogs import read_catalog
@@ -13,8 +15,13 @@ from nmfbio.io.expression import read_expression
 from nmfbio.io.genome import FastaReader
 from nmfbio.io.maf import catalog_from_maf
 from nmfbio.io.matrix import SAMPLES_IN, SUPPORTED_EXTENSIONS, read_matrix
+from nmfbio.io.nwb import read_nwb
+from nmfbio.io.phy import read_phy
+from nmfbio.io.spikes import bin_spikes, from_traces, read_binned, read_spike_table
 from nmfbio.io.variants import catalog_from_vcf
 
 __all__ = ["SAMPLES_IN", "SUPPORTED_EXTENSIONS", "FastaReader", "catalog_from_maf",
            "catalog_from_vcf", "read_catalog", "read_matrix"]
 __all__ += ["read_expression"]
+__all__ += ["bin_spikes", "from_traces", "read_binned", "read_nwb", "read_phy",
+            "read_spike_table"]
