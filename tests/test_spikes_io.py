@@ -376,6 +376,22 @@ def test_phy_include_all_and_label_lists(tmp_path):
         read_phy(folder, 1.0, window=(0, 3), include="unsorted")
 
 
+def test_phy_cluster_info_metadata(tmp_path):
+    folder = make_phy(tmp_path / "phy")
+    # Phy's cluster_info.tsv: metrics carried into var; its stale group loses to
+    # cluster_group.tsv, and its n_spikes (whole recording) to the count in the window
+    (folder / "cluster_info.tsv").write_text(
+        "cluster_id\tch\tdepth\tgroup\tn_spikes\n0\t4\t120.0\tmua\t99\n"
+        "1\t7\t80.5\t\t99\n2\t7\t60.0\t\t99\n3\t1\t20.0\t\t99\n")
+    ad = read_phy(folder, 1.0, window=(0, 3), include="ALL")
+    assert ad.var["ch"].tolist() == [4, 7, 7, 1]
+    assert ad.var["depth"].tolist() == [120.0, 80.5, 60.0, 20.0]
+    assert ad.var["group"].tolist()[:3] == ["mua", "noise", "good"]  # 0 only curated in info
+    assert ad.var["n_spikes"].tolist() == [3, 2, 2, 3]
+    with pytest.raises(NMFInputError, match="include must be 'good', 'all' or a non-empty"):
+        read_phy(folder, 1.0, window=(0, 3), include=[])
+
+
 def test_phy_inferred_window_and_templates(tmp_path):
     folder = make_phy(tmp_path / "phy", labels=False, clusters=False)
     np.save(folder / "spike_templates.npy", np.array([0, 0, 0, 1, 1, 2, 2, 3, 3, 3]))
@@ -392,9 +408,9 @@ def test_params_parsed_without_executing(tmp_path):
     p = tmp_path / "params.py"
     p.write_text("import os\n# comment\ndat_path = r'C:\\data\\rec.bin'\nn_channels_dat = 385\n"
                  "sample_rate = 3e4\nhp_filtered = False\nside = open('EXECUTED', 'w')\n"
-                 "open('EXECUTED2', 'w')\n")
+                 "open('EXECUTED2', 'w')\noffset: int = 16\na, b = 1, 2\n")
     assert read_params(p) == {"dat_path": "C:\\data\\rec.bin", "n_channels_dat": 385,
-                              "sample_rate": 30000.0, "hp_filtered": False}
+                              "sample_rate": 30000.0, "hp_filtered": False, "offset": 16}
     assert not (tmp_path / "EXECUTED").exists() and not (tmp_path / "EXECUTED2").exists()
     p.write_text("sample_rate = (\n")
     with pytest.raises(FormatError, match=r"params\.py, line 1: not valid Python"):

@@ -178,7 +178,7 @@ def read_phy(folder: str | os.PathLike, bin_width, *, window=None, include="good
 def _check_include(include):
     """None for "all", else the set of lower-case labels to keep."""
     if isinstance(include, str):
-        return None if include == "all" else {include.lower()}
+        return None if include.lower() == "all" else {include.lower()}
     try:
         labels = list(include)
     except TypeError:
@@ -214,13 +214,18 @@ def read_params(path: str | os.PathLike) -> dict:
         raise FormatError(f"not a readable text file ({exc})", path) from None
     params = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                and isinstance(node.targets[0], ast.Name):
-            try:
-                params[node.targets[0].id] = ast.literal_eval(node.value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                log.debug("%s line %d: %s is not a literal; ignored", path, node.lineno,
-                          node.targets[0].id)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target = node.target
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        try:
+            params[target.id] = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            log.debug("%s line %d: %s is not a literal; ignored", path, node.lineno, target.id)
     return params
 
 
