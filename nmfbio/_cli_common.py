@@ -1,14 +1,21 @@
 """Pieces shared by the ``nmfbio`` commands: argument types, the input/output options every
-command has, reading the input and writing tables and figures atomically. No science."""
+command has, the global ``--quiet``/``--verbose``/``--debug`` options and the logging set-up,
+reading the input and writing tables and figures atomically. No science."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["positive_int", "nonneg_int", "nonneg_float", "add_input_args", "read_input",
-           "write_tsv", "save_figure", "warn_line", "INPUT_HELP"]
+           "write_tsv", "save_figure", "warn_line", "INPUT_HELP", "add_global_options",
+           "global_options", "walk_commands", "logging_to_stderr"]
+
+log = logging.getLogger("nmfbio")
 
 INPUT_HELP = ("data file: .csv, .tsv, .txt (optionally .gz), .npy, .npz, .mtx, .mtx.gz or "
               ".h5ad; text/npy/npz/mtx files are features × samples unless --samples-in rows")
@@ -85,6 +92,7 @@ def read_input(args: argparse.Namespace, names):
     if args.input.lower().endswith(".h5ad") and args.samples_in is not None:
         warn_line("--samples-in is ignored for .h5ad files (AnnData is samples × features)")
     adata = read_matrix(args.input, samples_in=args.samples_in or "columns", layer=args.layer)
+    log.info("read %s: %d features × %d samples", args.input, adata.n_vars, adata.n_obs)
     return outdir, outputs, adata
 
 
@@ -102,3 +110,131 @@ def save_figure(ax, path) -> None:
 
     with atomic_path(path) as tmp:
         ax.figure.savefig(tmp, dpi=150)
+
+
+# --------------------------------------------------------------------------- global options
+_QUIET_HELP = "no progress bars and no summary (warnings and errors still go to stderr)"
+_VERBOSE_HELP = ("log what is being done on stderr (-v: INFO, and the traceback of an "
+                 "unexpected error; -vv: DEBUG)")
+_DEBUG_HELP = "same as -vv: DEBUG logging, and a traceback for unexpected errors"
+
+
+def walk_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """Every (sub)command parser below ``parser``, depth first, with its name path.
+
+    Returns
+    -------
+    list of (tuple of str, argparse.ArgumentParser)
+        E.g. ``(("signatures", "extract"), <parser>)``; aliases are listed once.
+
+    Examples
+    --------
+    >>> from nmfbio.cli import build_parser
+    >>> ("fit",) in [names for names, _ in walk_commands(build_parser())]
+    True
+    """
+    found = []
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        seen = set()
+        for name, sub in action.choices.items():
+            if id(sub) in seen:
+                continue
+            seen.add(id(sub))
+            found.append(((*path, name), sub))
+            found.extend(walk_commands(sub, (*path, name)))
+    return found
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``-q/--quiet``, ``-v/--verbose`` (repeatable) and ``--debug`` to ``parser`` and to
+    every subcommand parser below it, so they work before or after the subcommand.
+
+    A subcommand's own ``-q/--quiet`` (``args.quiet``) is kept as it is; where a subcommand
+    has none, the global one is added. Options given after the subcommand leave the values
+    given before it alone (their defaults are ``argparse.SUPPRESS``); read the combined values
+    with :func:`global_options`. Call it after every command is registered.
+    """
+    parser.add_argument("-q", "--quiet", dest="global_quiet", action="store_true",
+                        default=False, help=_QUIET_HELP)
+    parser.add_argument("-v", "--verbose", dest="global_verbose", action="count", default=0,
+                        help=_VERBOSE_HELP)
+    parser.add_argument("--debug", dest="global_debug", action="store_true", default=False,
+                        help=_DEBUG_HELP)
+    for _, sub in walk_commands(parser):
+        taken = sub._option_string_actions
+        if "-q" not in taken and "--quiet" not in taken:
+            sub.add_argument("-q", "--quiet", dest="global_quiet", action="store_true",
+                             default=argparse.SUPPRESS, help=_QUIET_HELP)
+        if "-v" not in taken and "--verbose" not in taken:
+            sub.add_argument("-v", "--verbose", dest="sub_verbose", action="count",
+                             default=argparse.SUPPRESS, help=_VERBOSE_HELP)
+        if "--debug" not in taken:
+            sub.add_argument("--debug", dest="global_debug", action="store_true",
+                             default=argparse.SUPPRESS, help=_DEBUG_HELP)
+
+
+def global_options(args: argparse.Namespace) -> tuple[bool, int]:
+    """``(quiet, verbosity)`` from the parsed arguments; also sets ``args.quiet``.
+
+    ``verbosity`` is 0 (warnings only), 1 (INFO) or 2 (DEBUG; ``-vv`` or ``--debug``).
+
+    Examples
+    --------
+    >>> global_options(argparse.Namespace(quiet=False, global_quiet=True, global_verbose=1))
+    (True, 1)
+    """
+    quiet = bool(getattr(args, "quiet", False) or getattr(args, "global_quiet", False))
+    args.quiet = quiet
+    verbosity = getattr(args, "global_verbose", 0) + getattr(args, "sub_verbose", 0)
+    if getattr(args, "global_debug", False):
+        verbosity = max(verbosity, 2)
+    return quiet, min(verbosity, 2)
+
+
+class _StderrHandler(logging.Handler):
+    """Writes records to whatever ``sys.stderr`` is at the time (tests replace it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self, with_names: bool):
+        super().__init__()
+        self.with_names = with_names
+
+    def format(self, record: logging.LogRecord) -> str:
+        where = f" [{record.name}]" if self.with_names else ""
+        return f"nmfbio: {record.levelname.lower()}:{where} {record.getMessage()}"
+
+
+@contextlib.contextmanager
+def logging_to_stderr(verbosity: int) -> Iterator[None]:
+    """Send the ``nmfbio`` loggers to stderr for one command: WARNING and above by default,
+    INFO at ``verbosity`` 1, DEBUG (with logger names) at 2. Restores the logger on exit.
+
+    Examples
+    --------
+    >>> with logging_to_stderr(0):
+    ...     logging.getLogger("nmfbio").getEffectiveLevel() == logging.WARNING
+    True
+    """
+    logger = logging.getLogger("nmfbio")
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[max(0, min(verbosity, 2))]
+    handler = _StderrHandler(level)
+    handler.setFormatter(_Formatter(with_names=verbosity >= 2))
+    before = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]

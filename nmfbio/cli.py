@@ -8,20 +8,32 @@ their own subparsers inside their ``_add_`` function.
 
 Exit codes: 0 success; 2 for usage errors and bad input (malformed or missing files, invalid
 values, refusing to overwrite an input), with a one-paragraph ``nmfbio: error: ...`` on
-stderr and no traceback; 1 for other file-system errors (e.g. permission denied). Warnings
-(such as :class:`~nmfbio.errors.ConvergenceWarning`) are printed on stderr as one line each.
+stderr and no traceback; 1 for other file-system errors (e.g. permission denied) and for
+unexpected exceptions (``nmfbio: error: unexpected <Type>: <message>`` and a hint; the
+traceback is shown with ``--verbose``/``--debug``). Warnings (such as
+:class:`~nmfbio.errors.ConvergenceWarning`) are printed on stderr as one line each.
+
+Global options, accepted before or after the command (``nmfbio -q fit ...`` or
+``nmfbio fit ... -q``): ``-q/--quiet`` (no progress bars, no summary), ``-v/--verbose``
+(log at INFO on stderr; ``-vv`` or ``--debug``: DEBUG). Logging is set up once, in
+:func:`main`; progress bars are drawn only when stderr is a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 
 from nmfbio import __version__
 from nmfbio._cli_common import (
+    add_global_options,
     add_input_args,
+    global_options,
+    logging_to_stderr,
     nonneg_float,
     nonneg_int,
     positive_int,
@@ -31,12 +43,14 @@ from nmfbio._cli_common import (
 )
 from nmfbio._cli_models import add_anchors, add_combine, add_consensus, add_rank
 from nmfbio._cli_programs import add_programs
+from nmfbio._cli_report import add_report
 from nmfbio._cli_signatures import add_signatures
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
 
 __all__ = ["main", "build_parser"]
 
 _PROG = "nmfbio"
+log = logging.getLogger("nmfbio")
 _BAD_INPUT = (NMFInputError, FormatError, FileNotFoundError, FileExistsError)
 
 _DESCRIPTION = """\
@@ -141,7 +155,7 @@ def _run_fit(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- the parser
 #: One registration function per top-level command, in the order shown by ``--help``.
 _COMMANDS: list[Callable] = [_add_fit, add_consensus, add_rank, add_combine, add_anchors,
-                             add_signatures, add_programs]
+                             add_signatures, add_programs, add_report]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        title="commands")
     for register in _COMMANDS:
         register(subparsers)
+    add_global_options(parser)  # after every command: it adds -q/-v/--debug to each of them
     return parser
 
 
@@ -187,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for usage errors and bad input, 1 for other file-system errors.
+        0 on success; 2 for usage errors and bad input; 1 for other file-system errors and
+        unexpected exceptions; 130 when interrupted.
 
     Examples
     --------
@@ -195,15 +211,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     nmfbio 0.1.0
     0
     """
+    from nmfbio._progress import quiet as quiet_progress
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (argparse printed them)
         return exc.code if isinstance(exc.code, int) else 2
-    with warnings.catch_warnings():
+    quiet, verbosity = global_options(args)
+    with logging_to_stderr(verbosity), quiet_progress(quiet), warnings.catch_warnings():
         warnings.showwarning = _show_warning
         warnings.simplefilter("always", ConvergenceWarning)
         warnings.simplefilter("always", DataWarning)
+        log.info("nmfbio %s: %s", __version__,
+                 " ".join(sys.argv[1:] if argv is None else list(argv)))
         try:
             return args.run(args)
         except _BAD_INPUT as exc:
@@ -215,3 +236,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             _error("interrupted")
             return 130
+        except Exception as exc:  # noqa: BLE001 - the last resort: one paragraph, exit 1
+            return _unexpected(exc, verbosity)
+
+
+def _unexpected(exc: Exception, verbosity: int) -> int:
+    """Report an exception nmfbio did not expect: the traceback only when asked for."""
+    if verbosity:
+        sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    text = " ".join(str(exc).split())
+    where = ("the traceback is above" if verbosity
+             else "rerun with --verbose (or --debug) to see the traceback")
+    _error(f"unexpected {type(exc).__name__}{': ' + text if text else ''}. This is probably "
+           f"a bug in nmfbio; {where}, and report it with the command line you ran.")
+    return 1
