@@ -248,5 +248,5 @@ def _unexpected(exc: Exception, verbosity: int) -> int:
     where = ("the traceback is above" if verbosity
              else "rerun with --verbose (or --debug) to see the traceback")
     _error(f"unexpected {type(exc).__name__}{': ' + text if text else ''}. This is probably "
-           f"a bug in nmfbio; {where}, and report it with the command line you ran.")
+           f"a bug in nmfbio ({where}); please report it with the command line you ran.")
     return 1
