@@ -18,6 +18,7 @@ RESULT is an output folder of an nmfbio command, or a result file:
   nmfbio signatures match     cosine.tsv, matches.tsv, decomposition.tsv
   nmfbio signatures assign    exposures.tsv, cosine.tsv
   nmfbio programs find        programs.tsv, usage.tsv, scores.tsv, top_genes.tsv, ...
+  a folder of such folders    searched one level down
 
 output: one HTML file (figures embedded as PNG, no script, no external link) with the
 inputs and parameters, one section per result and the software versions; written

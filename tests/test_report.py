@@ -151,6 +151,12 @@ def test_result_files_given_directly(results, tmp_path):
     assert [s.kind for s in find_sections([results / "extract"])] == ["signatures extract"]
     # the same result twice gives one section
     assert len(find_sections([results / "fit", results / "fit" / "result.h5"])) == 1
+    # a folder of output folders is searched one level down, in name order
+    runs = tmp_path / "runs"
+    shutil.copytree(results / "fit", runs / "b_fit")
+    shutil.copytree(results / "rank", runs / "a_rank")
+    (runs / "c_notes").mkdir()
+    assert [s.kind for s in find_sections([runs])] == ["rank", "fit"]
 
 
 def test_a_new_kind_is_one_registry_entry(tmp_path):

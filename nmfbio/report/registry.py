@@ -5,8 +5,10 @@ A RESULT folder is offered to every :class:`~nmfbio.report.model.ResultKind` in
 :data:`KINDS`, in order; each kind whose detector finds its files there gives a section,
 except kinds covered by another one found in the same folder (the rank table inside a
 signature extraction). A file given directly gives the sections of the kinds that detect it
-(HDF5 results by their ``format`` attribute, ``nmfbio rank``'s table by its first line). To
-add a kind, append one entry (see :mod:`nmfbio.report`).
+(HDF5 results by their ``format`` attribute, ``nmfbio rank``'s table by its first line). A
+folder where no kind is found directly is searched one level down (a folder of output
+folders, such as a workflow's ``results/``). To add a kind, append one entry (see
+:mod:`nmfbio.report`).
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def find_sections(results: Iterable[str | os.PathLike]) -> list[Section]:
     Parameters
     ----------
     results : iterable of path-like
-        Output folders of nmfbio commands, or result files (``result.h5``,
+        Output folders of nmfbio commands, folders holding such folders (searched one level
+        down when nothing is found directly), or result files (``result.h5``,
         ``consensus.h5``, ``rank_selection.tsv``, ...).
 
     Returns
@@ -115,6 +118,9 @@ def find_sections(results: Iterable[str | os.PathLike]) -> list[Section]:
             raise FileNotFoundError(f"result not found: {path} (no such file or folder); pass "
                                     "the output folder of an nmfbio command or a result file")
         hits = _detect(path)
+        if not hits and path.is_dir():  # a folder of output folders (e.g. a workflow's)
+            hits = [hit for sub in sorted(p for p in path.iterdir() if p.is_dir())
+                    for hit in _detect(sub)]
         if not hits:
             what = "folder" if path.is_dir() else "file"
             advice = ("" if path.is_dir() else "; for a table inside an output folder, pass "
