@@ -13,6 +13,7 @@ folders, such as a workflow's ``results/``). To add a kind, append one entry (se
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +30,8 @@ from nmfbio.report.sections import (
 )
 
 __all__ = ["KINDS", "register", "find_sections"]
+
+log = logging.getLogger(__name__)
 
 
 def _rank_table(path: Path) -> Path | None:
@@ -139,6 +142,7 @@ def find_sections(results: Iterable[str | os.PathLike]) -> list[Section]:
 
 
 def _build(kind: ResultKind, hit: Path) -> Section:
+    log.info("report: %s section from %s", kind.name, hit)
     try:
         return kind.build(hit)
     except (FormatError, FileNotFoundError):
