@@ -27,7 +27,7 @@
 # 4. choosing the rank (`nmfbio.select_rank`);
 # 5. sparsity with an L1 penalty on H.
 #
-# Run it as a script (`python tutorials/01_nmf_principles.py`, about 15 s) or open it as a
+# Run it as a script (`python tutorials/01_nmf_principles.py`, about 10 s) or open it as a
 # notebook with jupytext. Figures go to `$NMFBIO_TUTORIAL_OUT/01_nmf_principles/`
 # (default `tutorial_output/01_nmf_principles/` in the current directory). Everything is
 # seeded, so the numbers below are reproducible.
@@ -54,11 +54,11 @@ def show(fig, filename):
     print(f"figure written: {path}")
     try:
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.display import Image, display
     except ImportError:
         return
     if get_ipython() is not None:
-        display(fig)
+        display(Image(filename=str(path)))
 
 
 print(f"nmfbio {nmfbio.__version__}; figures go to {OUT.resolve()}")

@@ -26,7 +26,7 @@
 #    tumours, on a generated cohort whose true signatures are known;
 # 3. builds a catalog from VCF files and a FASTA genome, both generated here.
 #
-# Run it as a script (`python tutorials/02_mutational_signatures.py`, about 20 s) or open
+# Run it as a script (`python tutorials/02_mutational_signatures.py`, about 15 s) or open
 # it as a notebook with jupytext. Figures go to
 # `$NMFBIO_TUTORIAL_OUT/02_mutational_signatures/` (default
 # `tutorial_output/02_mutational_signatures/`). The settings are small so that it runs
@@ -59,11 +59,11 @@ def show(fig, filename):
     print(f"figure written: {path}")
     try:
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.display import Image, display
     except ImportError:
         return
     if get_ipython() is not None:
-        display(fig)
+        display(Image(filename=str(path)))
 
 
 def counts_frame(adata):

@@ -28,7 +28,7 @@
 #    chromosome 21 genes), and shows where the results live in the AnnData and how to
 #    export them.
 #
-# Run it as a script (`python tutorials/04_expression_programs.py`, about 15 s) or open it
+# Run it as a script (`python tutorials/04_expression_programs.py`, about 10 s) or open it
 # as a notebook with jupytext. Figures go to `$NMFBIO_TUTORIAL_OUT/04_expression_programs/`
 # (default `tutorial_output/04_expression_programs/`).
 
@@ -57,11 +57,11 @@ def show(fig, filename):
     print(f"figure written: {path}")
     try:
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.display import Image, display
     except ImportError:
         return
     if get_ipython() is not None:
-        display(fig)
+        display(Image(filename=str(path)))
 
 
 print(f"nmfbio {nmfbio.__version__}; figures go to {OUT.resolve()}")
