@@ -41,6 +41,7 @@ from nmfbio._cli_common import (
     warn_line,
     write_tsv,
 )
+from nmfbio._cli_convert import add_convert
 from nmfbio._cli_models import add_anchors, add_combine, add_consensus, add_rank
 from nmfbio._cli_programs import add_programs
 from nmfbio._cli_report import add_report
@@ -155,7 +156,7 @@ def _run_fit(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- the parser
 #: One registration function per top-level command, in the order shown by ``--help``.
 _COMMANDS: list[Callable] = [_add_fit, add_consensus, add_rank, add_combine, add_anchors,
-                             add_signatures, add_programs, add_report]
+                             add_signatures, add_programs, add_report, add_convert]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,121 @@
+"""The Snakemake workflow in workflows/: `snakemake --lint` is clean, and the tiny test config
+runs end to end (in a temporary working directory) with the right content: the sharded
+consensus equals an in-process unsharded one at the rank that rank selection chose, and the
+signature matching and refitting steps see it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("snakemake", reason="snakemake is not installed (pip install "
+                                        "'nmfbio[workflow]')")
+
+import nmfbio  # noqa: E402
+from nmfbio.io import read_catalog  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEFILE = REPO / "workflows" / "Snakefile"
+TEST_CONFIG = REPO / "workflows" / "config" / "test.yaml"
+BIN = Path(sys.executable).parent
+
+
+def _snakemake(*args, cwd):
+    """Run the snakemake of this Python with this environment's `nmfbio` first on PATH."""
+    exe = BIN / "snakemake"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "snakemake"]
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               NMFBIO_QUIET="1")
+    return subprocess.run([*cmd, "-s", str(SNAKEFILE), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _has_command(*words):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    done = subprocess.run([str(BIN / "nmfbio"), *words, "--help"], capture_output=True,
+                          env=env, timeout=60)
+    return done.returncode == 0
+
+
+def _repo_files():
+    return {p for p in (REPO / "workflows").rglob("*") if ".snakemake" not in p.parts}
+
+
+@pytest.mark.parametrize("config", ["test.yaml", "config.yaml"])
+def test_lint_is_clean(tmp_path, config):
+    done = _snakemake("--lint", "--configfile", str(REPO / "workflows" / "config" / config),
+                      "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Congratulations, your workflow is in a good condition!" in done.stderr
+
+
+def test_invalid_config_is_refused(tmp_path):
+    done = _snakemake("-n", "--configfile", str(TEST_CONFIG), "--directory", str(tmp_path),
+                      "--config", "domain=genes", cwd=tmp_path)
+    text = done.stdout + done.stderr  # snakemake prints errors on stdout
+    assert done.returncode != 0 and "'genes' is not one of" in text
+    (tmp_path / "more.yaml").write_text("consensus: {restarts: 3, shards: 4}\n")
+    done = _snakemake("-n", "--configfile", str(TEST_CONFIG), str(tmp_path / "more.yaml"),
+                      "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode != 0
+    assert "consensus.shards = 4 exceeds consensus.restarts = 3" in done.stdout + done.stderr
+
+
+def test_end_to_end_on_the_test_config(tmp_path):
+    before = _repo_files()
+    catalog = read_catalog(REPO / "nmfbio" / "datasets" / "data" / "breast21_sbs96.tsv")
+    # the same steps in-process, unsharded, with the test config's options
+    sel = nmfbio.select_rank(catalog, range(1, 5), repeats=2, restarts=2, seed=0, max_iter=300)
+    k = sel.best
+    con = nmfbio.consensus(catalog, k, restarts=8, seed=0, max_iter=300)
+    ref = con.W_frame()
+    ref.columns = [f"REF{j + 1}" for j in range(k)]
+    ref.index.name = "Type"
+    ref.to_csv(tmp_path / "reference.tsv", sep="\t")  # COSMIC layout
+
+    report = _has_command("report")  # written alongside the workflow; test it once it exists
+    (tmp_path / "more.yaml").write_text(f"signatures: {{reference: reference.tsv}}\n"
+                                        f"report: {str(report).lower()}\n")
+    done = _snakemake("--cores", "2", "--configfile", str(TEST_CONFIG),
+                      str(tmp_path / "more.yaml"), "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    res = tmp_path / "results"
+
+    # the chosen rank is the one rank selection recommended, and the only consensus run
+    first = (res / "rank" / "rank_selection.tsv").read_text().splitlines()[0]
+    assert first.startswith(f"# best={k};")
+    assert sorted(p.name for p in (res / "consensus").iterdir()) == [f"k{k}"]
+    shards = sorted(p.name for p in (res / "consensus" / f"k{k}" / "shards").iterdir())
+    assert shards == ["runs-1-of-2.h5", "runs-2-of-2.h5"]
+
+    # sharded consensus == unsharded, columns of W sum to 1
+    W = pd.read_csv(res / "consensus" / f"k{k}" / "W.tsv", sep="\t", index_col=0)
+    assert list(W.index) == list(catalog.var_names)
+    np.testing.assert_allclose(W.sum(axis=0), 1.0, atol=1e-9)
+    np.testing.assert_allclose(W.to_numpy(), con.W, rtol=0, atol=1e-12)
+    H = pd.read_csv(res / "consensus" / f"k{k}" / "H.tsv", sep="\t", index_col=0)
+    assert list(H.columns) == list(catalog.obs_names)
+
+    # domain steps: profiles, one-to-one matches to the reference, refitted exposures
+    assert (res / "signatures" / f"k{k}" / "signatures.png").read_bytes()[:4] == b"\x89PNG"
+    matches = pd.read_csv(res / "signatures" / f"k{k}" / "match" / "matches.tsv", sep="\t",
+                          index_col=0)
+    assert list(matches["reference"]) == list(ref.columns)
+    assert (matches["cosine"] > 0.999999).all()
+    expo = pd.read_csv(res / "signatures" / "assign" / "exposures.tsv", sep="\t", index_col=0)
+    assert list(expo.index) == list(catalog.obs_names)
+    if report:
+        html = (res / "report.html").read_text(encoding="utf-8")
+        assert html.lstrip().lower().startswith("<!doctype html")
+
+    # every job logged; nothing written into the repository
+    logs = {p.relative_to(tmp_path / "logs").as_posix() for p in (tmp_path / "logs").rglob("*.log")}
+    assert {"convert.log", "rank/combine.log", f"consensus/k{k}/combine.log",
+            "rank/shard-1-of-2.log", f"signatures/k{k}/plot.log"} <= logs
+    assert _repo_files() == before

@@ -1,0 +1,197 @@
+# Helpers of the nmfbio workflow: config validation (with defaults from the schema), input
+# paths, shard lists, the chosen rank and the final targets. No science: every step is an
+# `nmfbio` command in the rules.
+
+import re
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+validate(config, "../schemas/config.schema.yaml")
+
+DATA = "results/data/data.h5ad"
+DOMAIN = config["domain"]
+
+
+def _checked_config():
+    """Checks the schema cannot express: shard counts against their items, and which
+    domains need which steps."""
+    from nmfbio._cli_models import parse_ranks
+
+    ranks = sorted(set(parse_ranks(config["rank_selection"]["ranks"])))
+    if config["rank_selection"]["shards"] > len(ranks):
+        raise ValueError(
+            f"rank_selection.shards = {config['rank_selection']['shards']} but only "
+            f"{len(ranks)} ranks ({config['rank_selection']['ranks']}): use at most "
+            f"{len(ranks)} shards"
+        )
+    con = config["consensus"]
+    if con["shards"] > con["restarts"]:
+        raise ValueError(
+            f"consensus.shards = {con['shards']} exceeds consensus.restarts = "
+            f"{con['restarts']}: every shard needs at least one restart"
+        )
+    if DOMAIN == "signatures" and not config["model_selection"]:
+        raise ValueError("domain 'signatures' interprets the consensus parts: set "
+                         "model_selection: true")
+    if (DOMAIN == "programs" and not config["model_selection"] and config["rank"] == "auto"
+            and config["programs"]["ranks"] is None):
+        raise ValueError("domain 'programs' without model_selection needs rank: N or "
+                         "programs.ranks: '2-10'")
+    return ranks
+
+
+RANKS = _checked_config()
+
+
+def input_path(path=None):
+    """The configured input as a path; 'nmfbio:NAME' is a file bundled with nmfbio."""
+    path = config["input"] if path is None else path
+    if path.startswith("nmfbio:"):
+        from nmfbio.datasets import DATA_DIR
+
+        return str(DATA_DIR / path.removeprefix("nmfbio:"))
+    return path
+
+
+def reader_options():
+    """--samples-in / --layer for `nmfbio convert`, when set."""
+    opts = []
+    if config["samples_in"]:
+        opts.append(f"--samples-in {config['samples_in']}")
+    if config["layer"]:
+        opts.append(f"--layer {config['layer']}")
+    return " ".join(opts)
+
+
+def resources_of(rule, key):
+    """A cluster resource of a rule (config 'resources', then its 'default')."""
+    res = config["resources"]
+    return res.get(rule, {}).get(key, res["default"][key])
+
+
+def shard_list(n):
+    return [f"{i}-of-{n}" for i in range(1, n + 1)]
+
+
+def rank_shards(wildcards=None):
+    n = config["rank_selection"]["shards"]
+    return expand("results/rank/shards/rank-{s}.h5", s=shard_list(n))
+
+
+def consensus_shards(wildcards):
+    n = config["consensus"]["shards"]
+    return expand("results/consensus/k{rank}/shards/runs-{s}.h5", rank=wildcards.rank,
+                  s=shard_list(n))
+
+
+def read_best_rank(path):
+    """The recommended rank from the '# best=K; rule: ...' line of rank_selection.tsv."""
+    with open(path, encoding="utf-8") as f:
+        first = f.readline()
+    match = re.match(r"# best=(\d+);", first)
+    if match is None:
+        raise ValueError(f"{path}: first line should start with '# best=K;', got {first!r}")
+    return int(match.group(1))
+
+
+def chosen_rank():
+    """config 'rank', or the rank recommended by rank selection (after that checkpoint)."""
+    if config["rank"] != "auto":
+        return int(config["rank"])
+    if not config["model_selection"]:
+        return None
+    return read_best_rank(checkpoints.combine_rank.get().output.table)
+
+
+def consensus_ranks():
+    k = chosen_rank()
+    return sorted({k, *config["consensus"]["also_ranks"]} - {None})
+
+
+CONSENSUS_OUT = ["W.tsv", "H.tsv", "stability.tsv", "consensus.h5", "stability.png",
+                 "run_cosines.png"]
+PROGRAMS_OUT = ["programs.tsv", "usage.tsv", "scores.tsv", "top_genes.tsv",
+                "rank_selection.tsv", "result.h5ad"]
+
+
+def reference_files(wildcards):
+    """The signatures reference file as an input (none for a registered name like
+    COSMIC_v3.4_SBS_GRCh37, which nmfbio finds itself)."""
+    path = input_path(config["signatures"]["reference"])
+    return [path] if Path(path).exists() else []
+
+
+def programs_ranks(wildcards):
+    """--ranks of `nmfbio programs find`: programs.ranks, or the rank in the folder name."""
+    if wildcards.which == "selected":
+        return config["programs"]["ranks"]
+    return wildcards.which.removeprefix("k")
+
+
+def domain_dir():
+    """The folder of the domain step's results (None for domain 'none')."""
+    k = chosen_rank()
+    if DOMAIN == "signatures":
+        return f"results/signatures/k{k}"
+    if DOMAIN == "programs":
+        if config["programs"]["ranks"] is not None:  # programs chooses among its ranks
+            return "results/programs/selected"
+        return f"results/programs/k{k}"
+    if DOMAIN == "assemblies":
+        return "results/assemblies"
+    return None
+
+
+def domain_targets():
+    folder = domain_dir()
+    if DOMAIN == "signatures":
+        out = [f"{folder}/signatures.png"]
+        if config["signatures"]["reference"]:
+            out += [f"{folder}/match/matches.tsv", "results/signatures/assign/exposures.tsv"]
+        return out
+    if DOMAIN == "programs":
+        return [f"{folder}/{name}" for name in PROGRAMS_OUT]
+    if DOMAIN == "assemblies":
+        return [folder]
+    return []
+
+
+def model_selection_targets():
+    if not config["model_selection"]:
+        return []
+    out = ["results/rank/rank_selection.tsv"] if config["rank"] == "auto" else []
+    for k in consensus_ranks():
+        out += [f"results/consensus/k{k}/{name}" for name in CONSENSUS_OUT]
+    return out
+
+
+def report_folders():
+    """The result folders the report shows: rank selection, consensus, the domain's."""
+    folders = []
+    if config["model_selection"]:
+        if config["rank"] == "auto":
+            folders.append("results/rank")
+        folders += [f"results/consensus/k{k}" for k in consensus_ranks()]
+    if DOMAIN == "signatures":  # the profiles are the consensus parts, shown above
+        if config["signatures"]["reference"]:
+            folders += [f"{domain_dir()}/match", "results/signatures/assign"]
+    elif DOMAIN != "none":
+        folders.append(domain_dir())
+    return folders
+
+
+def final_targets(wildcards):
+    """Everything `rule all` asks for (after the rank checkpoint when rank is 'auto')."""
+    out = model_selection_targets() + domain_targets()
+    if config["report"]:
+        out.append("results/report.html")
+    return out
+
+
+wildcard_constraints:
+    rank=r"\d+",
+    i=r"\d+",
+    n=r"\d+",
