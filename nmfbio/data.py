@@ -146,7 +146,16 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
         counts: mutations, spikes, UMIs). Same definitions as scikit-learn.
     l1_W, l1_H : float, default 0
         L1 (sparsity) penalties added to the objective: ``l1_W·ΣW + l1_H·ΣH``, evaluated at
-        the solver's scaling of the factors.
+        the solver's scaling of the factors. With one penalty only, the other factor is
+        kept at unit sums while fitting (W's columns for ``l1_H``, H's rows for ``l1_W``)
+        so the penalty cannot be dodged by rescaling. With the Frobenius loss this makes
+        the penalised factor sparser. With ``loss="kl"`` it does not: ΣH (or ΣW) is then
+        the total of the model W H, and the KL optimum over a model closed under scaling
+        is the unpenalised one times 1/(1 + l1), so ``l1_H`` (or ``l1_W``) alone returns
+        the unpenalised W with H divided by (1 + l1): same parts, same zeros, a model
+        that no longer matches the data's total. For sparsity with KL set both: their
+        penalty is then, at the best scaling of each component, 2·√(l1_W·l1_H)·Σ_k √(Σ_j
+        H_kj) for the unit-sum W returned, which makes W and H sparser.
     mask : bool array-like, optional
         True where an entry is observed; held-out entries take no part in the loss or the
         updates (NaN/inf allowed there). Same orientation as ``X`` (for AnnData, obs × var).
@@ -191,7 +200,9 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     ConvergenceWarning
         When ``max_iter`` is reached.
     DataWarning
-        When some features or samples are all zero (they are kept and get zero weight).
+        When some features or samples are all zero (they are kept and get zero weight),
+        or when the returned fit has a dead component (an all-zero column of W and row
+        of H; see ``NMFResult.n_dead``).
 
     Examples
     --------

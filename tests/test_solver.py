@@ -192,10 +192,96 @@ def test_masked_entries_take_no_part():
 
 
 def test_l1_makes_factors_sparser():
+    # (this test once passed with l1_H alone under KL only because the penalty killed a
+    # whole component; see test_kl_single_l1_only_rescales)
     X, _, _ = planted(40, 60, 4, seed=17)
-    plain = nmf(X, 4, loss="kl", seed=3)
-    sparse = nmf(X, 4, loss="kl", seed=3, l1_H=5.0)
-    assert (sparse.H < 1e-9).mean() > (plain.H < 1e-9).mean()
+    plain = nmf(X, 4, loss="frobenius", seed=3)
+    sparse = nmf(X, 4, loss="frobenius", seed=3, l1_H=5.0)
+    assert (sparse.H < 1e-9).mean() > (plain.H < 1e-9).mean() + 0.05
+    plain = nmf(X, 4, loss="kl", seed=3, tol=1e-10, max_iter=5000)
+    both = nmf(X, 4, loss="kl", seed=3, l1_W=5.0, l1_H=5.0, tol=1e-10, max_iter=5000)
+    assert both.n_dead == 0
+    assert (both.H < 1e-9).mean() > (plain.H < 1e-9).mean()
+    assert (both.W < 1e-9).mean() > (plain.W < 1e-9).mean() + 0.05
+
+
+def planted_mixtures(seed):
+    """40 features × 200 samples of counts from 4 parts, each sample using one or two."""
+    rng = np.random.default_rng(seed)
+    W = rng.gamma(0.5, size=(40, 4))
+    W /= W.sum(axis=0)
+    H = np.zeros((4, 200))
+    for j in range(200):
+        used = rng.choice(4, size=rng.integers(1, 3), replace=False)
+        H[used, j] = rng.dirichlet(np.ones(len(used)))
+    H *= rng.uniform(300, 3000, size=200)
+    return rng.poisson(W @ H).astype(float)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "masked"])
+@pytest.mark.parametrize("penalties", [{"l1_H": 1e-6}, {"l1_H": 1e-6, "l1_W": 1e-6}])
+def test_kl_l1_does_not_kill_a_component(kind, penalties):
+    # the first KL W-step from NNDSVDa empties a column of W; the penalty used to zero the
+    # matching row of H too (its only gradient), and W = 0, H = 0 was then permanent:
+    # W's column sums came out [1, 1, 1, 0] and the loss 13x the unpenalised one
+    X = planted_mixtures(7)
+    mask = np.random.default_rng(0).random(X.shape) > 0.1 if kind == "masked" else None
+    Xk = sp.csr_matrix(X) if kind == "sparse" else X
+    plain = nmf(Xk, 4, loss="kl", mask=mask, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no dead-component warning
+        pen = nmf(Xk, 4, loss="kl", mask=mask, seed=0, **penalties)
+    np.testing.assert_allclose(pen.W.sum(axis=0), 1.0)
+    assert pen.n_dead == 0 and (pen.H.sum(axis=1) > 0).all()
+    assert pen.loss == pytest.approx(plain.loss, rel=0.01)
+    assert np.all(np.diff(pen.history) <= 1e-10 * np.abs(pen.history[:-1]))
+    np.testing.assert_array_equal(nmf(Xk, 4, loss="kl", mask=mask, seed=0, **penalties).W,
+                                  pen.W)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_dead_component_warns_and_drops_its_penalty(name):
+    # exact rank-2 data fitted with rank 3 from the truth plus an empty column of W; with a
+    # strong l1_W that column never comes back and its row of H stays frozen to the end
+    X, W, H = planted(20, 30, 2, seed=24, poisson=False)
+    W0 = np.hstack([W, np.zeros((20, 1))])
+    H0 = np.vstack([H, np.full((1, 30), 5.0)])
+    opts = dict(loss=name, l1_W=10.0, l1_H=0.01, seed=0)
+    with pytest.warns(nmfbio.DataWarning, match="1 of 3 components ended dead"):
+        res = nmf(X, 3, W_init=W0, H_init=H0, **opts)
+    assert res.n_dead == 1
+    assert not res.W[:, 2].any() and not res.H[2].any()  # ordered last, zero both sides
+    assert res.loss == pytest.approx(naive_loss(name, X, res.W, res.H), rel=1e-7)
+    # the frozen row (0.01 · 5 · 30 = 1.5 of penalty) changed nothing but the penalty, which
+    # the final objective drops: the same fit as from a start with the row already zero
+    H0[2] = 0.0
+    with pytest.warns(nmfbio.DataWarning, match="ended dead"):
+        ref = nmf(X, 3, W_init=W0, H_init=H0, **opts)
+    assert res.objective == pytest.approx(ref.objective, rel=1e-12)
+    assert res.history[-1] == res.objective
+    np.testing.assert_allclose(res.history[:-1] - ref.history[:-1], 1.5, rtol=1e-9)
+    with pytest.warns(nmfbio.DataWarning, match="1 of 1 NMF runs ended with a dead"):
+        nmf_runs(X, 3, init="custom", W_init=W0, H_init=H0, **opts)
+
+
+@pytest.mark.parametrize("penalty", ["l1_H", "l1_W"])
+def test_kl_single_l1_only_rescales(penalty):
+    # with KL and the other factor pinned to unit sums, Σ of the penalised factor is the
+    # total of the model, and the KL optimum over a cone is the unpenalised one times
+    # 1/(1 + l1): same parts, same zeros, H / (1 + l1)
+    X = planted_mixtures(7)
+    opts = dict(loss="kl", seed=3, tol=1e-10, max_iter=5000)
+    plain = nmf(X, 4, **opts)
+    for l1 in (0.5, 5.0):
+        pen = nmf(X, 4, **opts, **{penalty: l1})
+        np.testing.assert_allclose(pen.W, plain.W, atol=1e-4)
+        np.testing.assert_allclose(pen.H * (1 + l1), plain.H, atol=1e-3 * plain.H.max())
+        np.testing.assert_array_equal(pen.H > 0, plain.H > 0)
+        np.testing.assert_array_equal(pen.W > 0, plain.W > 0)
+    # with both penalties, at the balanced scaling the penalty is 2·√(l1_W l1_H)·Σ_k √ΣH_k
+    both = nmf(X, 4, **opts, l1_W=1.0, l1_H=4.0)
+    assert both.objective - both.loss == pytest.approx(
+        4.0 * np.sqrt(both.H.sum(axis=1)).sum(), rel=1e-6)
 
 
 def test_custom_init_and_inits_run():

@@ -11,6 +11,15 @@ never overshoots, and a step to the left is accepted only when f'(d) + f'(0) >= 
 concavity of f' guarantees f(d) <= f(0); otherwise the step is halved. The objective
 therefore never increases. Frobenius coordinate steps are exact minimisers.
 
+Dead partners. When component k of the fixed factor is zero on every observed entry of a
+column, coefficient k of that column has no effect on the fit and is left unchanged (HALS
+skips it the same way, its ``G[k, k]`` being 0). Minimising only the L1 penalty would set it
+to 0 — and a KL W-step often zeroes a whole column of W from an NNDSVD start — after which
+W[:, k] = 0, H[k] = 0 is a fixed point: the component is lost for good. Frozen, the
+coefficient lets the partner come back in the next half-step, as it does without a
+penalty. A freeze never changes the objective; ``solver.core`` drops the penalty of a
+partner still frozen at the end.
+
 Layouts (all C-contiguous, float64):
   data  ``Xc`` (Bx, n_cols, L): row j is column j of the problem ``X ≈ F^T U^T``; Bx is 1
         (data shared by the batch) or B (one data set per run, e.g. resampled);
@@ -143,12 +152,9 @@ def _fro_coord(x, obs, use_mask, w, y, u, l1):
             wi = w[i]
             g += wi * (y[i] - x[i])
             hs += wi * wi
-    if hs > 0.0:
-        d = -g / hs
-    elif g > 0.0:
-        d = -u
-    else:
-        d = 0.0
+    if hs <= 0.0:
+        return u  # a dead partner freezes the coordinate (as in HALS)
+    d = -g / hs
     un = u + d
     if un < 0.0:
         un = 0.0
@@ -199,12 +205,16 @@ def _dense_column(Xc, Mc, use_mask, F, Fsum, U, kl, l1, n_inner, want_loss, col_
         if kl:
             if use_mask:
                 c = l1[b, k]
+                live = False
                 for i in range(L):
                     if obs[i]:
                         c += fk[i]
+                        live = live or fk[i] > 0.0
             else:
                 c = Fsum[b, k] + l1[b, k]
-            U[b, j, k] = _kl_coord(x, fk, y, U[b, j, k], c, n_inner)
+                live = Fsum[b, k] > 0.0
+            if live:  # see the module docstring: a dead partner freezes the coordinate
+                U[b, j, k] = _kl_coord(x, fk, y, U[b, j, k], c, n_inner)
         else:
             U[b, j, k] = _fro_coord(x, obs, use_mask, fk, y, U[b, j, k], l1[b, k])
     if want_loss:
@@ -256,6 +266,8 @@ def _sparse_column(indptr, indices, data, F, Fsum, U, l1, n_inner, want_loss, co
             for i in range(nnz):
                 y[i] += fk[idx[i]] * u
     for k in range(r):
+        if Fsum[b, k] <= 0.0:  # a dead partner freezes the coordinate
+            continue
         fk = F[b, k]
         for i in range(nnz):
             w[i] = fk[idx[i]]

@@ -16,7 +16,7 @@ import logging
 import numpy as np
 
 from nmfbio._warn import warn
-from nmfbio.errors import ConvergenceWarning, NMFInputError
+from nmfbio.errors import ConvergenceWarning, DataWarning, NMFInputError
 from nmfbio.solver.algorithms import fit_ccd, fit_hals
 from nmfbio.solver.batch import Batch
 from nmfbio.solver.init import INITS, initialize
@@ -51,6 +51,18 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     ``NMF`` names the factors the other way round: its ``components_`` are our ``W.T`` when
     it is given ``X.T`` (samples × features).
 
+    L1 with the KL loss: with ``l1_H`` alone the columns of W are pinned to sum 1, so ΣH is
+    the total of the model and the penalty only rescales: the result is the unpenalised W
+    with H divided by (1 + l1_H), with the same zeros (likewise ``l1_W`` alone). Setting
+    both penalties does sparsify (see :func:`nmfbio.fit`); with the Frobenius loss either
+    one does.
+
+    A coefficient whose partner component is zero (a column of W, or a row of H, all zero
+    where observed) is left unchanged rather than pulled to zero by its penalty, so that a
+    component an early step emptied can come back (see ``_ccd.py``). A component still
+    dead at the end is zeroed on both sides, its penalty dropped from the last objective,
+    and a ``DataWarning`` is raised.
+
     Returns
     -------
     NMFResult
@@ -76,6 +88,10 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
             f"NMF stopped at max_iter={best.n_iter} before the relative decrease of the "
             f"objective fell below tol={tol:g}; raise max_iter or tol", ConvergenceWarning,
         )
+    if best.n_dead:
+        warn(f"{best.n_dead} of {best.rank} components ended dead (an all-zero column of W "
+             "and row of H): the data support fewer components, or l1_W/l1_H is too "
+             "strong; lower the rank or the penalty", DataWarning)
     return best
 
 
@@ -192,15 +208,22 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         else:
             W, H, hist, n_iter, conv = fit_ccd(batch, W, H, kl=lossobj.is_kl, **opts)
         for t, b in enumerate(ids):
-            objective = float(hist[t][-1])
+            history = np.asarray(hist[t], dtype=float)
             # the algorithms evaluate the exact loss of the final factors in float64 (KL
             # column by column; Frobenius by the expanded form, exactly near zero): no second
             # pass over X, whose temporaries would set the peak memory of a sparse fit
-            value = objective - l1_W * float(W[t].sum()) - l1_H * float(H[t].sum())
+            value = float(history[-1]) - l1_W * float(W[t].sum()) - l1_H * float(H[t].sum())
+            dead = _dead_components(W[t], H[t])
+            # a dead component's partner was frozen, not fitted (see _ccd.py): its penalty
+            # is dropped with it, which only lowers the last objective
+            W[t][:, dead] = 0.0
+            H[t][dead] = 0.0
+            history[-1] = value + l1_W * float(W[t].sum()) + l1_H * float(H[t].sum())
+            objective = float(history[-1])
             Wn, Hn = _normalize(W[t], H[t])
             runs.append(NMFResult(
                 W=Wn, H=Hn, loss=value, objective=objective, loss_name=lossobj.name,
-                history=np.asarray(hist[t]), n_iter=int(n_iter[t]), converged=bool(conv[t]),
+                history=history, n_iter=int(n_iter[t]), converged=bool(conv[t]),
                 seed=seed, params=dict(params, restart=b), feature_names=fn,
                 sample_names=sn, restart_objectives=np.array([objective]),
             ))
@@ -208,6 +231,12 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         k = sum(not r.converged for r in runs)
         warn(f"{k} of {restarts} NMF runs stopped at max_iter={max_iter}; raise max_iter or "
              "tol", ConvergenceWarning)
+    if _warn:
+        k = sum(r.n_dead > 0 for r in runs)
+        if k:
+            warn(f"{k} of {len(runs)} NMF runs ended with a dead component (an all-zero "
+                 "column of W or row of H); the data support fewer components, or "
+                 "l1_W/l1_H is too strong", DataWarning)
     return runs
 
 
@@ -286,6 +315,12 @@ def _check_custom(W_init, H_init, m, n, rank):
             raise NMFInputError(f"{name} must have shape {shape}, got {a.shape}")
         if not np.all(np.isfinite(a)) or (a < 0).any():
             raise NMFInputError(f"{name} must be finite and non-negative")
+
+
+def _dead_components(W, H):
+    """Indices of components whose column of W or row of H is all zero (they contribute
+    nothing to ``W H``)."""
+    return np.flatnonzero(~(W.any(axis=0) & H.any(axis=1)))
 
 
 def _normalize(W, H):

@@ -85,6 +85,12 @@ class NMFResult:
         """Names of the components: ``C1``, ``C2``, … in order of contribution."""
         return [f"C{k + 1}" for k in range(self.rank)]
 
+    @property
+    def n_dead(self) -> int:
+        """Number of dead components: all-zero column of W and row of H (they add nothing
+        to the model; the solver warns when the returned fit has any)."""
+        return int(np.sum(~(self.W.any(axis=0) & self.H.any(axis=1))))
+
     def reconstruct(self) -> np.ndarray:
         """The model ``W @ H`` (dense, features × samples).
 
