@@ -179,7 +179,7 @@ class RankShard:
             for key in ("train", "test"):
                 f.create_dataset(key, data=np.stack([s[key] for s in self.scores]))
             f.create_dataset("stability", data=np.array([s["stability"] for s in self.scores]))
-            for key in ("n_stable", "unconverged"):
+            for key in ("n_stable", "unconverged", "poor"):
                 f.create_dataset(key, data=np.array([s[key] for s in self.scores], np.int64))
             _write_common(f, self.shard, self.params, self.fingerprint, self.feature_names,
                           self.sample_names, self.source)
@@ -222,10 +222,12 @@ def load_shard(path: str | os.PathLike) -> ConsensusRuns | RankShard:
         if kind == _RANK_FORMAT:
             cols = {k: f[k][()] for k in ("rank", "train", "test", "stability", "n_stable",
                                           "unconverged")}
+            # "poor" (runs in a poor local minimum) is absent from older shard files
+            poor = f["poor"][()] if "poor" in f else np.zeros(len(cols["rank"]), np.int64)
             scores = [dict(rank=int(cols["rank"][j]), train=cols["train"][j],
                            test=cols["test"][j], stability=float(cols["stability"][j]),
                            n_stable=int(cols["n_stable"][j]),
-                           unconverged=int(cols["unconverged"][j]))
+                           unconverged=int(cols["unconverged"][j]), poor=int(poor[j]))
                       for j in range(len(cols["rank"]))]
             return RankShard(scores=scores, **_read_common(f))
     raise FormatError("not an nmfbio shard file (expected one written by 'nmfbio consensus "

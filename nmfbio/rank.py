@@ -7,9 +7,14 @@ measured in the model's own loss (mean per held-out entry, best seed per repeat)
 masks are used for every rank, so ranks are compared pair-wise, repeat by repeat. The same
 runs — every repeat and seed, each on its own 1 − holdout of the data — are then aligned as
 in :func:`nmfbio.consensus`, and the cosine silhouette of each component's cluster is the
-rank's stability. The recommended rank is the smallest rank whose mean held-out error is
-within one standard error (of the paired difference) of the best rank's and whose components
-are all stable; the rule and the evidence are reported with the result.
+rank's stability. Runs that stopped at ``max_iter`` and runs stuck in a poor local minimum
+(objective more than ``POOR_RUN_RATIO`` = 1.5 times the median objective of the rank's runs,
+all fitted on the same number of observed entries) are left out of the clusters: their
+parts are not a different answer of the model but a failed fit, and one such run of 15 can
+pull a rank's stability from 0.99 to 0.67. The recommended rank is the smallest rank whose
+mean held-out error is within one standard error (of the paired difference) of the best
+rank's and whose components are all stable; the rule and the evidence are reported with the
+result.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from nmfbio.errors import NMFInputError
 from nmfbio.solver import get_loss, nmf_runs
 
 __all__ = ["RankSelection", "RankPlan", "select_rank", "plan_rank_selection", "score_rank",
-           "decide_rank", "speckled_masks"]
+           "decide_rank", "speckled_masks", "poor_runs", "POOR_RUN_RATIO"]
+
+#: a run whose objective exceeds this many times the median of its rank's runs is a poor
+#: local minimum and is left out of the stability clusters
+POOR_RUN_RATIO = 1.5
+#: ... and only when the excess is above this fraction of the constant model's loss (so
+#: that near-exact fits, whose objectives are all rounding noise, are never dropped)
+POOR_RUN_FLOOR = 1e-6
 
 
 @dataclass
@@ -43,7 +55,9 @@ class RankSelection:
     table : pandas.DataFrame
         One row per rank (index ``rank``): ``train_error``, ``test_error``, ``test_se``
         (standard error of the paired difference to the best rank), ``stability`` (lowest
-        component stability), ``n_stable``, ``within_1se``, ``stable``.
+        component stability), ``n_stable``, ``within_1se``, ``stable``,
+        ``unconverged_runs`` and ``poor_runs`` (runs left out of the stability clusters
+        for stopping at ``max_iter`` or for a poor local minimum, see :func:`poor_runs`).
     best : int
         The recommended rank.
     rule : str
@@ -166,7 +180,9 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
         Hold-out repeats (the same masks for every rank).
     restarts : int, default 5
         Seeded fits per repeat and rank; the best on the observed entries is scored, and
-        all ``repeats × restarts`` runs measure the rank's stability.
+        all ``repeats × restarts`` runs measure the rank's stability, except those that
+        stopped at ``max_iter`` and those stuck in a poor local minimum (objective above
+        1.5 × the median of the rank's runs, see :func:`poor_runs`); the table counts both.
     seed : int, optional
     threshold : float
         Stability threshold (as in :func:`nmfbio.consensus`).
@@ -286,7 +302,8 @@ def score_rank(plan: RankPlan, i: int) -> dict:
     dict
         ``rank``; ``train``, ``test`` (ndarray of shape (repeats,): mean loss per observed /
         held-out entry, best seed per repeat); ``stability`` (lowest component stability);
-        ``n_stable``; ``unconverged`` (runs that stopped at max_iter).
+        ``n_stable``; ``unconverged`` (runs that stopped at max_iter); ``poor`` (runs in a
+        poor local minimum). Both kinds are left out of the stability clusters.
 
     Examples
     --------
@@ -312,12 +329,50 @@ def score_rank(plan: RankPlan, i: int) -> dict:
         best = min(group, key=lambda res: res.objective)
         train[j] = best.loss / n_train[j]
         test[j] = lossobj.value(Xm, best.W, best.H, ~masks[j]) / n_test[j]
-    used = [res for res in runs if res.converged] or runs
+    # every run sees the same number of observed entries, so objectives compare
+    mean = float(Xm[masks[0]].mean())
+    null = lossobj.value(Xm, np.full((Xm.shape[0], 1), mean), np.ones((1, Xm.shape[1])),
+                         masks[0])
+    poor = poor_runs([res.objective for res in runs], null)
+    converged = np.array([res.converged for res in runs])
+    keep = converged & ~poor
+    used = [res for res, k in zip(runs, keep if keep.any() else ~poor, strict=True) if k]
     ref = int(np.argmin([res.objective for res in used]))
     stability = cluster_runs([res.W for res in used], reference=ref)[2]
     return dict(rank=r, train=train, test=test, stability=float(np.min(stability)),
                 n_stable=int((stability >= p["threshold"]).sum()),
-                unconverged=len(runs) - sum(res.converged for res in runs))
+                unconverged=int((~converged).sum()), poor=int(poor.sum()))
+
+
+def poor_runs(objectives, null_loss):
+    """Which runs are stuck in a poor local minimum: objective above ``POOR_RUN_RATIO``
+    (1.5) times the median objective, by more than ``POOR_RUN_FLOOR`` (1e-6) times
+    ``null_loss``.
+
+    The runs must be comparable: the same data and the same number of observed entries
+    (select_rank's repeats hold out the same number of entries). The median is robust to
+    fewer than half of the runs being poor; good runs at one rank differ by far less than
+    50 % (0.1 % on typical count data), a failed fit by several-fold.
+
+    Parameters
+    ----------
+    objectives : array-like of shape (n_runs,)
+    null_loss : float
+        A scale for the objectives, e.g. the loss of a constant model; differences below
+        ``1e-6 · null_loss`` are ignored (near-exact fits).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_runs,)
+
+    Examples
+    --------
+    >>> poor_runs([100.0, 101.0, 700.0, 100.5], null_loss=5000.0).tolist()
+    [False, False, True, False]
+    """
+    obj = np.asarray(objectives, dtype=float)
+    med = float(np.median(obj))
+    return (obj > POOR_RUN_RATIO * med) & (obj - med > POOR_RUN_FLOOR * float(null_loss))
 
 
 def decide_rank(params: dict, scores) -> RankSelection:
@@ -349,6 +404,7 @@ def decide_rank(params: dict, scores) -> RankSelection:
     stab = np.array([s["stability"] for s in scores])
     n_stable = np.array([s["n_stable"] for s in scores], dtype=int)
     n_unconv = np.array([s["unconverged"] for s in scores], dtype=int)
+    n_poor = np.array([s.get("poor", 0) for s in scores], dtype=int)
 
     mean_test = test.mean(axis=1)
     k_min = int(np.argmin(mean_test))
@@ -370,7 +426,7 @@ def decide_rank(params: dict, scores) -> RankSelection:
     table = pd.DataFrame({
         "train_error": train.mean(axis=1), "test_error": mean_test, "test_se": se,
         "stability": stab, "n_stable": n_stable, "within_1se": within, "stable": stable,
-        "unconverged_runs": n_unconv,
+        "unconverged_runs": n_unconv, "poor_runs": n_poor,
     }, index=pd.Index(ranks, name="rank"))
     return RankSelection(table=table, best=int(best), rule=rule, test_errors=test,
                          train_errors=train, params=dict(params))

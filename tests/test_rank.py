@@ -7,7 +7,9 @@ import pytest
 from test_consensus import cohort
 
 import nmfbio
-from nmfbio.rank import speckled_masks
+import nmfbio.rank as rank_mod
+from nmfbio.consensus import cluster_runs
+from nmfbio.rank import plan_rank_selection, poor_runs, score_rank, speckled_masks
 
 
 def test_planted_rank_5_recommended_in_9_of_10_seeds():
@@ -70,3 +72,51 @@ def test_bad_parameters(kwargs, msg):
 def test_too_small_for_the_holdout():
     with pytest.raises(nmfbio.NMFInputError, match="too small"):
         nmfbio.select_rank(np.ones((2, 2)) + np.eye(2), ranks=[1], holdout=0.1)
+
+
+def test_poor_runs_rule():
+    # 1.5 x the median, robust to a minority of failed fits
+    assert poor_runs([100.0, 100.2, 99.9, 700.0, 100.1], 1e4).tolist() == [
+        False, False, False, True, False]
+    assert not poor_runs([100.0, 140.0, 100.0], 1e4).any()  # 1.4 x: a different minimum
+    assert poor_runs([100.0, 700.0, 650.0, 100.0, 100.0], 1e4).sum() == 2
+    # near-exact fits: the objectives are rounding noise, nothing is dropped
+    assert not poor_runs([1e-12, 5e-11, 2e-12], 1e4).any()
+
+
+def test_a_forced_poor_run_is_left_out_of_the_stability(monkeypatch):
+    X = cohort(11, n=120, r=3)[0]
+    seen = []
+
+    def with_a_failed_run(*args, **kwargs):
+        runs = real(*args, **kwargs)
+        bad = runs[1]  # a failed fit: arbitrary parts and a 7x objective
+        bad.W = np.random.default_rng(0).dirichlet(np.ones(X.shape[0]), size=3).T
+        bad.objective *= 7.0
+        seen.append(runs)
+        return runs
+
+    real = rank_mod.nmf_runs
+    clean = nmfbio.select_rank(X, ranks=[3], seed=0, repeats=2, restarts=4)
+    monkeypatch.setattr(rank_mod, "nmf_runs", with_a_failed_run)
+    forced = nmfbio.select_rank(X, ranks=[3], seed=0, repeats=2, restarts=4)
+    assert clean.table.loc[3, "poor_runs"] == 0 and forced.table.loc[3, "poor_runs"] == 1
+    assert forced.table.loc[3, "stability"] == pytest.approx(clean.table.loc[3, "stability"],
+                                                             abs=0.01)
+    assert forced.table.loc[3, "stability"] > 0.95 and forced.best == 3
+    # counted in, the failed run would have dragged the stability below the threshold
+    runs = seen[0]
+    with_bad = cluster_runs([r.W for r in runs], reference=0)[2]
+    assert with_bad.min() < 0.8
+
+
+def test_natural_poor_local_minimum_on_a_signature_cohort(monkeypatch):
+    # a generated 4-signature cohort where one of the 15 runs at rank 4 ends at ~9x the
+    # objective of the others; counted in, it pulled the stability to 0.67
+    from cohorts import cohort as sbs_cohort
+
+    plan = plan_rank_selection(sbs_cohort(k=4, seed=1)[0], ranks=range(1, 7), seed=0)
+    score = score_rank(plan, 3)
+    assert score["rank"] == 4 and score["poor"] == 1 and score["stability"] > 0.95
+    monkeypatch.setattr(rank_mod, "POOR_RUN_RATIO", np.inf)  # the old behaviour
+    assert score_rank(plan, 3)["stability"] < 0.8
