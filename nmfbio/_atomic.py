@@ -1,7 +1,9 @@
 """Atomic file output: write to a temporary file beside the target, then rename.
 
 Used by every writer in nmfbio so that an interrupted run never leaves a half-written file,
-and so that no writer silently replaces one of its own inputs.
+and so that no writer silently replaces one of its own inputs. The file gets the mode an
+ordinary ``open(path, "w")`` would give it (0o666 less the process umask), not the private
+0o600 of the temporary file.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -46,11 +49,29 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file 0o600; a writer may also have replaced it with its own
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask (read from /proc on Linux, where reading it changes nothing)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    with _UMASK_LOCK:  # elsewhere the only way to read it is to set it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def check_not_input(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike]):
