@@ -32,11 +32,11 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
 
     Examples
     --------
-    >>> import tempfile, os
-    >>> d = tempfile.mkdtemp()
-    >>> with atomic_path(os.path.join(d, "a.txt")) as tmp:
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with atomic_path(d / "a.txt") as tmp:
     ...     _ = tmp.write_text("hello")
-    >>> open(os.path.join(d, "a.txt")).read()
+    >>> (d / "a.txt").read_text()
     'hello'
     """
     path = Path(path)

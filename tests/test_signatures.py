@@ -107,3 +107,14 @@ def test_bad_catalogs():
         sg.extract(cat.rename(index={"A[C>A]A": "A[C>A]X"}), ranks=[1])
     with pytest.raises(nmfbio.NMFInputError, match="96 channels"):
         sg.assign(np.ones((10, 3)), S)
+
+
+def test_assign_docstring_example_runs():
+    # the example once had a stray ">>>     >>>" line and used CHANNELS without importing it
+    import doctest
+    import importlib
+
+    # (the package re-exports the function assign under the submodule's name)
+    module = importlib.import_module("nmfbio.signatures.assign")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 6 and result.failed == 0

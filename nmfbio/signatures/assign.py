@@ -131,7 +131,8 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>>     >>> rng = np.random.default_rng(0)
+    >>> from nmfbio.io.sbs96 import CHANNELS
+    >>> rng = np.random.default_rng(0)
     >>> ref = pd.DataFrame(rng.dirichlet(np.full(96, 0.5), 5).T, index=CHANNELS,
     ...                    columns=[f"R{k}" for k in range(5)])
     >>> cat = pd.DataFrame(rng.poisson(ref.to_numpy() @ [[2000], [0], [800], [0], [0]]),
