@@ -39,13 +39,17 @@ def plot_stability(res, ax=None):
     ax.bar(names, res.stability, color=colors)
     ax.axhline(res.threshold, color="k", ls="--", lw=1, label=f"threshold {res.threshold:g}")
     for i, (s, rep) in enumerate(zip(res.stability, res.reproduced, strict=True)):
-        ax.text(i, min(s, 1.0) + 0.02, f"{rep}/{res.run_W.shape[0]}", ha="center",
-                fontsize=8)
-    ax.set_ylim(min(0.0, float(np.nanmin(res.stability)) - 0.05), 1.1)
+        # beyond the bar's free end: above a positive bar, below a negative one (inside,
+        # on the bar's colour, it could not be read)
+        below = s < 0
+        ax.text(i, s - 0.02 if below else min(s, 1.0) + 0.02, f"{rep}/{res.run_W.shape[0]}",
+                ha="center", va="top" if below else "bottom", fontsize=8)
+    ax.set_ylim(min(0.0, float(np.nanmin(res.stability)) - 0.15), 1.1)
     ax.set_ylabel("stability (cosine silhouette)")
     ax.set_xlabel("component (numbers: runs reproducing it at cosine ≥ 0.9)")
     ax.set_title(f"consensus of {res.run_W.shape[0]} runs, rank {res.rank}")
-    ax.legend(loc="lower right", fontsize=8)
+    # beside the axes: inside it could cover a bar or a label
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return ax
 
 
