@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from nmfbio import __version__
+from nmfbio._cli_assemblies import add_assemblies
 from nmfbio._cli_common import (
     add_global_options,
     add_input_args,
@@ -156,7 +157,8 @@ def _run_fit(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- the parser
 #: One registration function per top-level command, in the order shown by ``--help``.
 _COMMANDS: list[Callable] = [_add_fit, add_consensus, add_rank, add_combine, add_anchors,
-                             add_signatures, add_programs, add_report, add_convert]
+                             add_signatures, add_assemblies, add_programs, add_report,
+                             add_convert]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -286,17 +286,25 @@ class AssemblyResult:
         """The counts as AnnData (bins × units) with the result under ``key``.
 
         Writes ``obsm["X_" + key]`` (activations), ``varm[key]`` (weights) and
-        ``uns[key]`` (members, p-values, parameters).
+        ``uns[key]`` (members, p-values, parameters), and the spike readers' layout (``obs``
+        ``t_start``/``t_end``, ``uns["spikes"]`` with the bin width), so the AnnData can be
+        passed to :func:`~nmfbio.assemblies.detect` again.
         """
         import anndata
 
         from nmfbio import _keys
 
+        width = float(self.params["bin_width"])
+        t_end = self.bin_times + width
+        window = [float(self.bin_times[0]), float(t_end[-1])] if self.bin_times.size else []
         ad = anndata.AnnData(
-            X=self.counts.T.copy(), obs=pd.DataFrame({"t_start": self.bin_times},
-                                                     index=self.activations.index),
+            X=self.counts.T.copy(),
+            obs=pd.DataFrame({"t_start": self.bin_times, "t_end": t_end},
+                             index=self.activations.index),
             var=pd.DataFrame({"background_rate_hz": self.background_rate.to_numpy()},
-                             index=self.weights.index))
+                             index=self.weights.index),
+            uns={"spikes": {"bin_width": width, "window": window, "units": "counts",
+                            "source": "assemblies", "window_inferred": False}})
         ad.obsm[_keys.obsm_key(key)] = self.activations.to_numpy()
         ad.varm[_keys.varm_key(key)] = self.weights.to_numpy()
         ad.uns[_keys.uns_key(key)] = {

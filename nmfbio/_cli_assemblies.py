@@ -1,0 +1,375 @@
+"""``nmfbio assemblies detect`` — read spike data with the :mod:`nmfbio.io` spike readers
+(format detected from the input or given with ``--format``), call
+:func:`nmfbio.assemblies.detect` (or :func:`~nmfbio.assemblies.ica_baseline`), and write the
+tables, the result file and the four figures. Also :func:`input_format`, the detection of
+the input format. No science here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from nmfbio._cli_common import nonneg_int, positive_int, warn_line
+from nmfbio.errors import FormatError, NMFInputError
+
+__all__ = ["add_assemblies", "input_format", "FORMATS", "OUTPUTS", "FIGURES"]
+
+log = logging.getLogger("nmfbio")
+
+#: ``--format`` values and what each reads
+FORMATS = {
+    "phy": "a Phy/Kilosort folder (spike_times.npy in samples, params.py with sample_rate, "
+           "spike_clusters.npy, cluster_group.tsv / cluster_KSLabel.tsv)",
+    "nwb": "an NWB file (.nwb) with a Units table (needs pynwb)",
+    "spikes-table": "a long CSV/TSV of spikes, one 'unit, time' per line (optionally with a "
+                    "header naming the columns; .gz allowed)",
+    "binned": "a pre-binned count matrix (.csv/.tsv/.txt with a header and row names, .npy, "
+              ".npz, .mtx); --bins-in says whether the bins are the rows or the columns",
+    "h5ad": "an .h5ad of binned counts, bins × units (obs = bins, var = units), as the "
+            "nmfbio.io spike readers write it",
+}
+#: tables and the result file written into OUTDIR
+OUTPUTS = ("members.tsv", "weights.tsv", "activations.tsv", "events.tsv", "summary.tsv",
+           "assemblies.h5")
+#: figures written into OUTDIR, and the plot method drawing each
+FIGURES = {"raster.png": "plot_raster", "membership.png": "plot_membership",
+           "activations.png": "plot_activations", "null.png": "plot_null"}
+
+_DESCRIPTION = """\
+Neural assemblies: groups of units that fire together, found by gated Poisson NMF on
+binned spike counts, each with a held-out significance test.
+
+Orientation: spikes are binned into a matrix of time bins × units (AnnData convention:
+obs = bins, var = units). The detector factorizes it as units × bins, X ≈ background +
+W·Z with on/off activations Z; results are labelled tables: weights are units ×
+assemblies, activations are bins × assemblies.
+"""
+
+_DETECT_DESCRIPTION = """\
+Detect assemblies in spike data: bin the spikes (or read binned counts), fit each unit's
+slowly varying background, propose candidate assemblies on half of the time blocks and test
+them on the other half (cross-fitted), keep the significant ones and refit on all bins.
+--method ica runs the PCA/ICA baseline (Lopes-dos-Santos et al. 2013) instead: the number
+of assemblies from the Marchenko–Pastur bound, no p-values, no events.
+
+INPUT formats (--format auto picks one: a folder with spike_times.npy or params.py → phy;
+.nwb → nwb; .h5ad → h5ad; .csv/.tsv/.txt with two columns, or a header naming a unit and a
+time column → spikes-table; other text and .npy/.npz/.mtx → binned):
+""" + "".join(textwrap.fill(text, 90, initial_indent=f"  {name:<14}",
+                               subsequent_indent=" " * 16) + "\n"
+              for name, text in FORMATS.items()) + """
+Orientation: the binned data are time bins × units (AnnData: obs = bins, var = units).
+
+Window rule: bins are [t0, t0+w), [t0+w, t0+2w), ... and the LAST BIN IS CLOSED, so a spike
+exactly at the window's end is counted. Give the recording window with --window START END
+(seconds). Without it the window comes from the file where the format records it (Phy: the
+raw data file's length; NWB: the units' obs_intervals or the epochs/trials tables); else it
+runs from 0 s to the last spike, rounded up to a whole bin, with a warning - never from the
+first to the last spike. Spikes outside the window are dropped with a warning; a window
+that is not a whole number of bins loses its last partial bin. For binned input (matrix or
+.h5ad), --window keeps the bins lying inside it; a matrix's first bin starts at 0 s.
+"""
+
+_DETECT_EPILOG = """\
+outputs (in OUTDIR, each written atomically; an input is never overwritten):
+  members.tsv      one row per (assembly, unit): assembly, unit, weight_hz (extra firing
+                   rate while the assembly is on; ICA: weight, the signed pattern weight),
+                   gain (firing while on / background), z (leave-one-out membership
+                   z-score); units strongest first. A unit may belong to several assemblies
+  weights.tsv      units × assemblies: weight_hz of every unit (0 for non-members; ICA: the
+                   signed weights)
+  activations.tsv  bins × assemblies: t_start (s) of each bin, then the probability that
+                   each assembly is on (ICA: activation strength)
+  events.tsv       one row per activation event (consecutive bins with probability > 0.5):
+                   assembly, start_bin, end_bin (inclusive), t_start, t_end (s), peak
+  summary.tsv      one row per assembly: n_members, p_adj (Bonferroni-adjusted held-out
+                   p-value; NaN for ICA), n_events, heldout_gain (held-out log-likelihood
+                   gain), members (comma-separated unit ids)
+  assemblies.h5    the full result, readable with nmfbio.assemblies.AssemblyResult.load
+                   (and by nmfbio report)
+  raster.png       spikes of units grouped by assembly, events shaded (a 20 s window)
+  membership.png   units × assemblies membership z-scores, members outlined
+  activations.png  activation probability of each assembly over time, events shaded
+  null.png         held-out gain of each assembly against its shift-surrogate null
+
+examples:
+  nmfbio assemblies detect kilosort_out/ --bin-width 0.025 -o assemblies/
+  nmfbio assemblies detect spikes.csv --bin-width 0.025 --window 0 600 --time-unit ms -o out/
+  nmfbio assemblies detect counts.tsv --format binned --bins-in rows --bin-width 0.05 -o out/
+"""
+
+
+def add_assemblies(subparsers) -> None:
+    """Register ``nmfbio assemblies`` and its verb ``detect``."""
+    p = subparsers.add_parser(
+        "assemblies", help="neural assemblies (gated Poisson NMF) from spike data",
+        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'nmfbio assemblies detect --help' for the input formats, the window rule "
+               "and the outputs.")
+    sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, title="verbs")
+    d = sub.add_parser(
+        "detect", help="detect assemblies; write members, activations, events, figures",
+        description=_DETECT_DESCRIPTION, epilog=_DETECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("input", metavar="INPUT", help="spike data: a Phy/Kilosort folder, .nwb, "
+                   "a spike table, a binned matrix or an .h5ad (see above)")
+    d.add_argument("-o", "--outdir", metavar="OUTDIR", required=True,
+                   help="output folder (created if needed)")
+    d.add_argument("--bin-width", type=float, default=None, metavar="SECONDS",
+                   help="bin width in seconds, e.g. 0.025; required, except for an .h5ad "
+                        "that records its own (then it must agree)")
+    d.add_argument("--window", type=float, nargs=2, default=None, metavar=("START", "END"),
+                   help="recording window in seconds (see the window rule above)")
+    d.add_argument("--rank", type=positive_int, default=None, metavar="K",
+                   help="number of candidate assemblies (all reported with their p-values); "
+                        "default: chosen by the held-out test")
+    d.add_argument("--method", choices=("gated-nmf", "ica"), default="gated-nmf",
+                   help="gated-nmf (default) or ica, the PCA/ICA baseline for comparison")
+    d.add_argument("--format", choices=("auto", *FORMATS), default="auto",
+                   help="input format (default: %(default)s, detected as described above)")
+    d.add_argument("--include", choices=("good", "all"), default=None,
+                   help="phy only: the clusters labelled good (default) or all clusters")
+    d.add_argument("--time-unit", choices=("s", "ms", "us", "samples"), default=None,
+                   help="spikes-table only: unit of the time column (default: s)")
+    d.add_argument("--sample-rate", type=float, default=None, metavar="HZ",
+                   help="spikes-table with --time-unit samples: samples per second")
+    d.add_argument("--bins-in", choices=("rows", "columns"), default=None,
+                   help="binned matrix only (required there): are the time bins the rows "
+                        "(bins × units) or the columns (units × bins)?")
+    d.add_argument("--seed", type=nonneg_int, default=0, metavar="N",
+                   help="random seed (default: %(default)s); the same seed gives the same "
+                        "result")
+    d.add_argument("-q", "--quiet", action="store_true",
+                   help="do not print the summary (warnings and errors still go to stderr)")
+    d.set_defaults(run=_run_detect)
+
+
+# --------------------------------------------------------------------------- formats
+def _formats_listed() -> str:
+    return "; ".join(f"{name}: {text}" for name, text in FORMATS.items())
+
+
+def _text_table_is_long(path: Path) -> bool:
+    """Whether a text file looks like a spike table: two columns, or a header naming a unit
+    column and a time column."""
+    from nmfbio.io._textfile import open_text
+    from nmfbio.io.spike_table import _TIME_NAMES, _UNIT_NAMES
+
+    try:
+        with open_text(path, errors="replace") as f:
+            line = next((raw.strip() for raw in f if raw.strip()), "")
+    except OSError:
+        return False
+    sep = "\t" if "\t" in line else "," if "," in line else None
+    fields = [x.strip().strip('"').lower() for x in line.split(sep)]
+    if len(fields) == 2:
+        return True
+    return bool(set(fields) & set(_UNIT_NAMES)) and bool(set(fields) & set(_TIME_NAMES))
+
+
+def input_format(path) -> str:
+    """The ``--format`` that ``--format auto`` picks for ``path``.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file or folder.
+    nmfbio.errors.FormatError
+        A folder that is not a Phy folder, or a file name that says nothing (the message
+        lists the formats).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "spikes.csv"
+    >>> _ = p.write_text("unit,time\\n1,0.5\\n")
+    >>> input_format(p)
+    'spikes-table'
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    if path.is_dir():
+        if (path / "spike_times.npy").is_file() or (path / "params.py").is_file():
+            return "phy"
+        raise FormatError(
+            "cannot tell the input format: this folder holds neither spike_times.npy nor "
+            f"params.py, so it is not a Phy/Kilosort folder. Accepted inputs: "
+            f"{_formats_listed()}", path)
+    name = path.name.lower()
+    base = name.removesuffix(".gz")
+    if base.endswith(".nwb"):
+        return "nwb"
+    if base.endswith(".h5ad"):
+        return "h5ad"
+    if base.endswith((".csv", ".tsv", ".txt")):
+        return "spikes-table" if _text_table_is_long(path) else "binned"
+    if base.endswith((".npy", ".npz", ".mtx")):
+        return "binned"
+    raise FormatError(f"cannot tell the input format from the file name; pass --format. "
+                      f"Accepted inputs: {_formats_listed()}", path)
+
+
+# --------------------------------------------------------------------------- reading
+def _check_options(args, fmt: str) -> None:
+    """Refuse options that the format needs but lacks; warn about ones it ignores."""
+    if args.bin_width is None and fmt != "h5ad":
+        raise NMFInputError(f"--bin-width is required for {fmt} input (seconds per bin, e.g. "
+                            "--bin-width 0.025)")
+    if fmt == "binned" and args.bins_in is None:
+        raise NMFInputError("a binned matrix needs --bins-in: rows (one line per time bin, "
+                            "units across: bins × units) or columns (one line per unit: "
+                            "units × bins)")
+    ignored = [(fmt != "phy" and args.include is not None, "--include"),
+               (fmt != "spikes-table" and args.time_unit is not None, "--time-unit"),
+               (fmt != "spikes-table" and args.sample_rate is not None, "--sample-rate"),
+               (fmt != "binned" and args.bins_in is not None, "--bins-in")]
+    for flag, option in ignored:
+        if flag:
+            warn_line(f"{option} is ignored for {fmt} input")
+
+
+def _bins_in_window(adata, window, width):
+    """The bins of a binned AnnData that lie inside ``window`` (seconds)."""
+    import numpy as np
+
+    start, end = window
+    if not end > start:
+        raise NMFInputError(f"--window END must be after START, got {start:g} {end:g}")
+    if "t_start" in adata.obs:
+        t0 = adata.obs["t_start"].to_numpy(dtype=float)
+    else:
+        t0 = np.arange(adata.n_obs) * width
+    t1 = adata.obs["t_end"].to_numpy(dtype=float) if "t_end" in adata.obs else t0 + width
+    eps = 1e-9 * width
+    keep = (t0 >= start - eps) & (t1 <= end + eps)
+    if not keep.any():
+        raise NMFInputError(f"no bin lies inside --window {start:g} {end:g}: the binned data "
+                            f"cover {t0[0]:g}-{t1[-1]:g} s in bins of {width:g} s")
+    return adata[keep].copy()
+
+
+def read_spikes(args, fmt: str):
+    """Read INPUT in format ``fmt`` as spike AnnData (bins × units)."""
+    import anndata
+
+    from nmfbio import io
+
+    window = tuple(args.window) if args.window is not None else None
+    path = args.input
+    if fmt == "phy":
+        return io.read_phy(path, args.bin_width, window=window, include=args.include or "good")
+    if fmt == "nwb":
+        return io.read_nwb(path, args.bin_width, window=window)
+    if fmt == "spikes-table":
+        return io.read_spike_table(path, args.bin_width, window=window,
+                                   time_unit=args.time_unit or "s",
+                                   sample_rate=args.sample_rate)
+    if fmt == "binned":
+        adata = io.read_binned(path, bin_width=args.bin_width, samples_in=args.bins_in)
+    else:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        try:
+            adata = anndata.read_h5ad(path)
+        except (OSError, KeyError, ValueError) as exc:
+            raise FormatError(f"not a readable .h5ad file ({type(exc).__name__}: {exc})",
+                              path) from None
+    if window is not None:
+        width = adata.uns.get("spikes", {}).get("bin_width", args.bin_width)
+        if width is None:
+            raise NMFInputError("--window on an .h5ad that records no bin width needs "
+                                "--bin-width")
+        adata = _bins_in_window(adata, window, float(width))
+    return adata
+
+
+# --------------------------------------------------------------------------- writing
+def members_table(res):
+    """One row per (assembly, unit): ``assembly``, ``unit``, the weight, ``gain``, ``z``.
+
+    The weight column is ``weight_hz`` for the gated NMF and ``weight`` for the ICA baseline.
+    """
+    import pandas as pd
+
+    col = "weight" if res.params.get("method") == "ica" else "weight_hz"
+    rows = [(name, u, float(res.weights.at[u, name]), float(res.gain.at[u, name]),
+             float(res.z.at[u, name]))
+            for name, members in zip(res.weights.columns, res.members, strict=True)
+            for u in members]
+    return pd.DataFrame(rows, columns=["assembly", "unit", col, "gain", "z"])
+
+
+def summary_table(res):
+    """One row per assembly: n_members, p_adj, n_events, heldout_gain, members."""
+    import numpy as np
+    import pandas as pd
+
+    names = list(res.weights.columns)
+    counts = res.events["assembly"].value_counts() if len(res.events) else {}
+    return pd.DataFrame(
+        {"n_members": [len(m) for m in res.members],
+         "p_adj": res.pvalues.to_numpy(dtype=float),
+         "n_events": [int(counts.get(n, 0)) for n in names],
+         "heldout_gain": np.asarray(res.heldout_gains, dtype=float),
+         "members": [",".join(map(str, m)) for m in res.members]},
+        index=pd.Index(names, name="assembly"))
+
+
+def _write_tables(res, out: dict) -> None:
+    from nmfbio._atomic import atomic_path
+
+    def write(frame, name, index_label=None, **kwargs):
+        with atomic_path(out[name]) as tmp:
+            frame.to_csv(tmp, sep="\t", index=index_label is not None,
+                         index_label=index_label, **kwargs)
+
+    write(members_table(res), "members.tsv")
+    write(res.weights, "weights.tsv", "unit")
+    act = res.activations.copy()
+    act.insert(0, "t_start", res.bin_times)
+    write(act, "activations.tsv", "bin", float_format="%.6g")
+    write(res.events, "events.tsv")
+    write(summary_table(res), "summary.tsv", "assembly")
+    res.save(out["assemblies.h5"])
+
+
+def _run_detect(args) -> int:
+    from nmfbio._atomic import check_not_input
+    from nmfbio.assemblies import detect, ica_baseline
+    from nmfbio.plot.signatures import save
+
+    outdir = Path(args.outdir)
+    out = {name: outdir / name for name in (*OUTPUTS, *FIGURES)}
+    check_not_input(out.values(), [args.input])
+    if outdir.exists() and not outdir.is_dir():
+        raise FileExistsError(f"output folder {outdir} exists and is not a folder; choose "
+                              "another -o/--outdir")
+    fmt = input_format(args.input) if args.format == "auto" else args.format
+    _check_options(args, fmt)
+    adata = read_spikes(args, fmt)
+    log.info("read %s (%s): %d bins × %d units", args.input, fmt, adata.n_obs, adata.n_vars)
+    width = args.bin_width if fmt == "h5ad" else None  # the readers record theirs
+    if args.method == "ica":
+        res = ica_baseline(adata, bin_width=width, rank=args.rank, seed=args.seed)
+    else:
+        res = detect(adata, bin_width=width, rank=args.rank, seed=args.seed)
+    _write_tables(res, out)
+    for name, method in FIGURES.items():
+        save(getattr(res, method)(), out[name], dpi=120)
+    if not args.quiet:
+        n_units, n_bins = res.counts.shape
+        sys.stdout.write(f"{res.summary()}; {n_units} units × {n_bins} bins of "
+                         f"{res.params['bin_width']:g} s. Wrote members.tsv, summary.tsv, "
+                         f"activations.tsv, events.tsv, assemblies.h5 and 4 figures to "
+                         f"{outdir}\n")
+    return 0
