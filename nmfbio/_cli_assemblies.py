@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import textwrap
 from pathlib import Path
@@ -221,7 +222,21 @@ def input_format(path) -> str:
 
 # --------------------------------------------------------------------------- reading
 def _check_options(args, fmt: str) -> None:
-    """Refuse options that the format needs but lacks; warn about ones it ignores."""
+    """Refuse bad or missing values (messages name the options); warn about options the
+    format ignores."""
+    width = args.bin_width
+    if width is not None and not (math.isfinite(width) and width > 0):
+        raise NMFInputError(f"--bin-width must be a positive number of seconds (e.g. 0.025), "
+                            f"got {width:g}")
+    if args.window is not None:
+        start, end = args.window
+        if not (math.isfinite(start) and math.isfinite(end) and end > start):
+            raise NMFInputError(f"--window START END must be finite with END after START, "
+                                f"got {start:g} {end:g} (seconds)")
+        if width is not None and width > (end - start) * (1 + 1e-9):
+            raise NMFInputError(f"--bin-width {width:g} s is longer than the window "
+                                f"--window {start:g} {end:g} ({end - start:g} s): use a "
+                                "shorter bin width or a longer window")
     if args.bin_width is None and fmt != "h5ad":
         raise NMFInputError(f"--bin-width is required for {fmt} input (seconds per bin, e.g. "
                             "--bin-width 0.025)")
@@ -243,8 +258,6 @@ def _bins_in_window(adata, window, width):
     import numpy as np
 
     start, end = window
-    if not end > start:
-        raise NMFInputError(f"--window END must be after START, got {start:g} {end:g}")
     if "t_start" in adata.obs:
         t0 = adata.obs["t_start"].to_numpy(dtype=float)
     else:

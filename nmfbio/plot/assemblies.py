@@ -236,7 +236,7 @@ def raster(res, ax=None, *, t_range=None, max_bins=5000):
             continue
         first, last = int(where[0]), int(where[-1])
         _shade_events(ax, _events_in(res, name, t0, t1), first - 0.5, last - first + 1,
-                      assembly_colour(k), 0.2)
+                      assembly_colour(k), 0.3)
         ax.axhline(last + 0.5, color="#bbbbbb", lw=0.6)
         ax.text(1.005, (first + last) / 2, name, transform=ax.get_yaxis_transform(),
                 color=assembly_colour(k), fontweight="bold", va="center", ha="left")
