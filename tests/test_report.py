@@ -160,25 +160,24 @@ def test_result_files_given_directly(results, tmp_path):
 
 
 def test_a_new_kind_is_one_registry_entry(tmp_path):
-    folder = tmp_path / "assemblies"
+    folder = tmp_path / "demo"
     folder.mkdir()
-    (folder / "assemblies.h5").write_bytes(b"stand-in")
+    (folder / "demo.tsv").write_bytes(b"stand-in")
 
     def build(path):
-        sec = Section("Assemblies: 4 found", "assemblies", path)
-        sec.read(path / "assemblies.h5")
+        sec = Section("Demo: 4 found", "demo", path)
+        sec.read(path / "demo.tsv")
         sec.table(pd.DataFrame({"size": [3, 5]}, index=["A1", "A2"]), "members")
         return sec
 
-    kind = register(ResultKind("assemblies", "assemblies.h5 (nmfbio assemblies detect)",
-                               has_files("assemblies.h5"), build))
+    kind = register(ResultKind("demo", "demo.tsv (nmfbio demo)", has_files("demo.tsv"), build))
     try:
         out = write_report([folder], tmp_path / "r.html")
-        assert "Assemblies: 4 found" in out.read_text()
-        assert [s.kind for s in find_sections([folder / "assemblies.h5"])] == ["assemblies"]
+        assert "Demo: 4 found" in out.read_text()
+        assert [s.kind for s in find_sections([folder / "demo.tsv"])] == ["demo"]
     finally:
         KINDS.remove(kind)
-    with pytest.raises(FormatError, match=r"assemblies.*no nmfbio result recognised"):
+    with pytest.raises(FormatError, match=r"demo.*no nmfbio result recognised"):
         find_sections([folder])
 
 

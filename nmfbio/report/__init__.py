@@ -5,16 +5,19 @@ it with :mod:`nmfbio.plot`.
 The page is one self-contained HTML file (figures as base64 PNG, CSS inline, no script, no
 external URL) with the inputs and their parameters, one section per result (rank-selection
 and stability plots, 96-channel signature plots and reference matches, program heatmaps and
-top genes, tables) and the software versions. It is written atomically and never over a file
+top genes, assembly rasters and membership, tables) and the software versions. It is written
+atomically and never over a file
 it read.
 
 Modules: :mod:`~nmfbio.report.model` (``Section``, ``ResultKind``, detector helpers),
 :mod:`~nmfbio.report.sections` (fit, consensus, rank, anchors),
-:mod:`~nmfbio.report.domains` (signatures, programs), :mod:`~nmfbio.report.registry` (which
-kinds exist, ``find_sections``), :mod:`~nmfbio.report.html` (the page, ``write_report``).
+:mod:`~nmfbio.report.domains` (signatures, programs), :mod:`~nmfbio.report.assemblies`
+(neural assemblies), :mod:`~nmfbio.report.registry` (which kinds exist, ``find_sections``),
+:mod:`~nmfbio.report.html` (the page, ``write_report``).
 
-Adding a result kind (e.g. ``nmfbio assemblies detect``, whose folder holds
-``assemblies.h5``) is one function and one registry entry:
+Adding a result kind is one function and one registry entry, as
+:mod:`~nmfbio.report.assemblies` does for ``nmfbio assemblies detect`` (whose folder holds
+``assemblies.h5``):
 
 1. Write a builder ``assemblies_section(path) -> Section`` (e.g. in a new
    ``nmfbio/report/assemblies.py``): load the result, record each file read with
@@ -30,7 +33,7 @@ Adding a result kind (e.g. ``nmfbio assemblies detect``, whose folder holds
                   has_files("assemblies.h5"), assemblies_section)
 
    ``has_files(...)`` finds a folder holding those files (a lone file given directly counts
-   as its folder); ``h5_result("assemblies.h5", "nmfbio.AssembliesResult")`` instead
+   as its folder); ``h5_result("assemblies.h5", "nmfbio.AssemblyResult/1")`` instead
    recognises the HDF5 file by its ``format`` attribute under any name. ``covers=("rank",)``
    hides another kind's section that yours already shows.
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nmfbio.errors import FormatError
+from nmfbio.report.assemblies import assemblies_section, detect_assemblies
 from nmfbio.report.domains import assign_section, extract_section, match_section, programs_section
 from nmfbio.report.model import ResultKind, Section, h5_result, has_files
 from nmfbio.report.sections import (
@@ -61,6 +62,8 @@ KINDS: list[ResultKind] = [
                "programs.tsv, usage.tsv, scores.tsv, top_genes.tsv (nmfbio programs find)",
                has_files("programs.tsv", "usage.tsv", "scores.tsv", "top_genes.tsv",
                          "rank_selection.tsv"), programs_section, covers=("rank",)),
+    ResultKind("assemblies", "assemblies.h5 (nmfbio assemblies detect)", detect_assemblies,
+               assemblies_section),
 ]
 
 
