@@ -119,3 +119,36 @@ def test_end_to_end_on_the_test_config(tmp_path):
     assert {"convert.log", "rank/combine.log", f"consensus/k{k}/combine.log",
             "rank/shard-1-of-2.log", f"signatures/k{k}/plot.log"} <= logs
     assert _repo_files() == before
+
+
+def test_assemblies_domain_on_a_spike_table(tmp_path):
+    """domain: assemblies without model selection: a generated spike table (times in ms)
+    → `nmfbio assemblies detect` with the config's options → the report's section."""
+    from nmfbio.assemblies import AssemblyResult
+    from nmfbio.datasets.assemblies import planted_assemblies
+
+    before = _repo_files()
+    rec = planted_assemblies(n_units=16, n_assemblies=1, duration=80, size_range=(6, 6),
+                             active_range=(0.05, 0.05), seed=5)
+    rows = [(u, 1000 * t) for u in rec.unit_ids for t in rec.trains[u]]
+    pd.DataFrame(rows, columns=["unit", "time"]).to_csv(tmp_path / "spikes.csv", index=False)
+    (tmp_path / "assemblies.yaml").write_text(
+        "input: spikes.csv\ndomain: assemblies\nmodel_selection: false\nseed: 3\n"
+        "assemblies: {bin_width: 0.025, window: [0, 80], time_unit: ms}\nreport: true\n")
+    done = _snakemake("--cores", "2", "--configfile", str(tmp_path / "assemblies.yaml"),
+                      "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    out = tmp_path / "results" / "assemblies"
+    res = AssemblyResult.load(out / "assemblies.h5")
+    rows = [rec.unit_ids.index(u) for u in res.weights.index]  # ids sorted as strings
+    np.testing.assert_array_equal(res.counts, rec.counts[rows])  # window, time unit passed on
+    assert res.params["seed"] == 3 and res.params["method"] == "gated-nmf"
+    for name in ("members.tsv", "summary.tsv", "activations.tsv", "events.tsv", "raster.png",
+                 "membership.png", "activations.png", "null.png"):
+        assert (out / name).is_file(), name
+    log = (tmp_path / "logs" / "assemblies" / "detect.log").read_text()
+    assert res.summary() in log
+    html = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
+    assert f"Neural assemblies: {res.n_assemblies} assemblies" in html
+    assert not (tmp_path / "results" / "data").exists()  # no conversion, no model selection
+    assert _repo_files() == before

@@ -66,6 +66,19 @@ def reader_options():
     return " ".join(opts)
 
 
+def assemblies_options():
+    """The options of `nmfbio assemblies detect` set in the config's `assemblies` section."""
+    asm = config["assemblies"]
+    opts = [f"--bin-width {asm['bin_width']}", f"--method {asm['method']}",
+            f"--format {asm['format']}", f"--seed {config['seed']}"]
+    if asm["window"] is not None:
+        opts.append(f"--window {asm['window'][0]} {asm['window'][1]}")
+    for key in ("rank", "include", "time_unit", "sample_rate", "bins_in"):
+        if asm[key] is not None:
+            opts.append(f"--{key.replace('_', '-')} {asm[key]}")
+    return " ".join(opts)
+
+
 def resources_of(rule, key):
     """A cluster resource of a rule (config 'resources', then its 'default')."""
     res = config["resources"]

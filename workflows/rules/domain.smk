@@ -109,11 +109,11 @@ rule assemblies_detect:
     conda:
         "../envs/nmfbio.yaml"
     params:
-        bin_width=config["assemblies"]["bin_width"],
+        options=assemblies_options(),
     threads: config["threads"]
     resources:
         mem_mb=resources_of("assemblies_detect", "mem_mb"),
         runtime=resources_of("assemblies_detect", "runtime"),
     shell:
-        "NUMBA_NUM_THREADS={threads} nmfbio assemblies detect {input:q} "
-        "--bin-width {params.bin_width} -o {output:q} > {log:q} 2>&1"
+        "NUMBA_NUM_THREADS={threads} nmfbio assemblies detect {input:q} {params.options} "
+        "-o {output:q} > {log:q} 2>&1"
