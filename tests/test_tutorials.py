@@ -34,6 +34,10 @@ EXPECTED_FIGURES = {
         "cohort_signatures.png", "cohort_assignment.png", "vcf_catalogs.png",
         "breast21_extraction/signatures.png", "breast21_extraction/rank_selection.png",
     ],
+    "03_neural_assemblies": [
+        "raster.png", "membership.png", "activations.png", "null_distribution.png",
+        "truth_vs_oracle.png", "ica_membership.png",
+    ],
     "04_expression_programs": [
         "planted_rank_selection.png", "planted_usage.png", "planted_programs_vs_truth.png",
         "tenx_rank_selection.png", "tenx_usage.png", "tenx_top_genes.png",
