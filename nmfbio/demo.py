@@ -1,202 +1,334 @@
-"""A one-command demo: KL NMF finds planted neural assemblies in simulated spike counts.
+"""``make demo``: nmfbio's two main jobs end to end on bundled data, one HTML report each.
 
-Run it with ``python -m nmfbio.demo`` (or ``make demo``). It simulates 40 neurons × 600 time
-bins of Poisson spike counts from three planted cell assemblies (the columns of W; two pairs
-of them share neurons) that switch on sparsely in time (the rows of H), fits KL NMF at rank
-3, matches the recovered parts to the planted ones (Hungarian matching on cosine
-similarity), prints a short summary and writes a figure plus the factors as TSV:
+Run it with ``python -m nmfbio.demo [--out DIR] [--quick]`` (``make demo`` runs it with the
+defaults). It only calls the ``nmfbio`` command line (:func:`nmfbio.cli.main`, the same
+commands a user would type, printed before each runs) and :func:`nmfbio.report.write_report`;
+there is no science here.
 
-- ``demo_output/demo_factors.png``: the parts (neuron weights) and the recipes (activations
-  over time), recovered against planted;
-- ``demo_output/W.tsv`` (neurons × components) and ``demo_output/H.tsv`` (components × time
-  bins).
+1. **Mutational signatures** of the bundled catalog of 21 breast cancers
+   (:func:`nmfbio.datasets.breast21`, Nik-Zainal et al. 2012): ``nmfbio signatures extract``
+   (ranks 1–10, 100 consensus restarts; 96-channel plots), then ``nmfbio signatures assign``
+   (sparse refitting with 100 bootstrap resamples). COSMIC is not bundled (its terms forbid
+   redistribution): when a copy is found — the file named by ``$NMFBIO_COSMIC``, or one
+   installed with SigProfilerAssignment — the signatures are also matched to it
+   (``nmfbio signatures match``) and COSMIC is assigned; otherwise the de novo signatures
+   are assigned back to the tumours.
+2. **Neural assemblies** in a *generated* recording (nmfbio ships no real spike recording):
+   :func:`nmfbio.datasets.assemblies.planted_assemblies` with a fixed seed (50 units, 10
+   minutes, three planted assemblies), written as a spike table (unit, time in seconds) with
+   the planted members beside it, then ``nmfbio assemblies detect`` at 25 ms bins.
+3. One self-contained report per job, ``signatures_report.html`` and
+   ``assemblies_report.html``, in the output folder (default ``demo_output/``, or
+   ``$NMFBIO_DEMO_OUT``).
 
-Everything is seeded; it takes a few seconds.
+``--quick`` uses small settings (ranks 1–4, 10 restarts, 10 resamples, a 2-minute
+recording) for tests; the demo proper takes about a minute on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-import numpy as np
-import pandas as pd
-from scipy.optimize import linear_sum_assignment
+__all__ = ["Settings", "FULL", "QUICK", "DemoResult", "output_folder", "find_cosmic",
+           "write_recording", "signatures_job", "assemblies_job", "run", "main"]
 
-import nmfbio
-from nmfbio._atomic import atomic_path
+#: Environment variable naming the output folder (``--out`` wins).
+OUT_ENV = "NMFBIO_DEMO_OUT"
+#: Environment variable naming a COSMIC SBS file (or a registered reference name).
+COSMIC_ENV = "NMFBIO_COSMIC"
+#: The reference set looked up when ``$NMFBIO_COSMIC`` is not set.
+COSMIC = "COSMIC_v3.4_SBS_GRCh37"
+#: Seed of the generated recording: the demo always analyses the same recording.
+RECORDING_SEED = 5
 
-__all__ = ["simulate_assemblies", "match_parts", "plot_factors", "run", "main", "DemoResult"]
 
-N_NEURONS = 40
-N_BINS = 600
-RANK = 3
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of the demo's jobs.
+
+    Attributes
+    ----------
+    ranks : str
+        Candidate ranks of ``nmfbio signatures extract`` (``"1-10"``).
+    restarts : int
+        Consensus restarts of the extraction.
+    bootstrap : int
+        Bootstrap resamples of ``nmfbio signatures assign``.
+    duration : float
+        Length of the generated recording in seconds.
+    bin_width : float
+        Bin width of ``nmfbio assemblies detect`` in seconds.
+    """
+
+    ranks: str = "1-10"
+    restarts: int = 100
+    bootstrap: int = 100
+    duration: float = 600.0
+    bin_width: float = 0.025
+
+
+#: What ``make demo`` runs.
+FULL = Settings()
+#: Small settings for tests (``--quick``).
+QUICK = Settings(ranks="1-4", restarts=10, bootstrap=10, duration=120.0)
 
 
 @dataclass
 class DemoResult:
-    """What :func:`run` produced.
+    """What :func:`run` wrote.
 
     Attributes
     ----------
-    result : nmfbio.NMFResult
-        The KL fit (W: neurons × 3, H: 3 × time bins).
-    counts : pandas.DataFrame
-        The simulated spike counts, neurons × time bins (features × samples).
-    W_true : ndarray of shape (n_neurons, 3)
-        Planted assemblies, each column summing to 1.
-    H_true : ndarray of shape (3, n_bins)
-        Planted activations (scaled so that ``W_true @ H_true`` is the firing rate).
-    match : ndarray of int, shape (3,)
-        ``match[k]`` is the recovered component matched to planted assembly ``k``.
-    cosines : ndarray of shape (3,)
-        Cosine similarity of each planted assembly with its matched component.
-    paths : dict of str to Path
-        The files written (``"figure"``, ``"W"``, ``"H"``).
+    out : Path
+        The output folder.
+    reports : dict of str to Path
+        ``"signatures"`` and ``"assemblies"``: the HTML reports.
+    folders : dict of str to list of Path
+        Per job, the command output folders its report was built from.
+    seconds : dict of str to float
+        Wall time of each job (report included).
+    lines : dict of str to str
+        Per job, a one-line summary.
     """
 
-    result: nmfbio.NMFResult
-    counts: pd.DataFrame
-    W_true: np.ndarray
-    H_true: np.ndarray
-    match: np.ndarray
-    cosines: np.ndarray
-    paths: dict = field(default_factory=dict)
+    out: Path
+    reports: dict = field(default_factory=dict)
+    folders: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    lines: dict = field(default_factory=dict)
 
 
-def simulate_assemblies(seed: int = 0, n_neurons: int = N_NEURONS, n_bins: int = N_BINS):
-    """Poisson spike counts from three overlapping assemblies with sparse activations.
+def _say(stream: TextIO, text: str) -> None:
+    stream.write(text.rstrip("\n") + "\n")
+    stream.flush()
 
-    Assembly k is a block of 14 neurons (blocks overlap by 2 neurons; the last neurons
-    belong to none) with weights 0.6–1.0 on a 0.05 background. Each assembly is active in
-    about 8 % of the bins with a Gamma-distributed strength, on a low baseline.
 
-    Parameters
-    ----------
-    seed : int
-        Seed of the simulation.
-    n_neurons, n_bins : int
-        Size of the count matrix (at least 40 neurons).
+def _nmfbio(args: Sequence[str], stream: TextIO) -> None:
+    """Run one ``nmfbio`` command in this process; raise if it fails."""
+    from nmfbio.cli import main as cli
 
-    Returns
-    -------
-    counts : ndarray of shape (n_neurons, n_bins)
-        Spike counts, neurons × time bins (features × samples).
-    W_true : ndarray of shape (n_neurons, 3)
-        Planted parts, columns summing to 1.
-    H_true : ndarray of shape (3, n_bins)
-        Planted activations, so that the firing rate is ``W_true @ H_true``.
+    args = [str(a) for a in args]
+    _say(stream, "$ nmfbio " + " ".join(args))
+    rc = cli(args)
+    if rc != 0:
+        raise RuntimeError(f"'nmfbio {' '.join(args)}' failed with exit status {rc} (its "
+                           "message is above)")
+
+
+def output_folder(out: str | os.PathLike | None = None) -> Path:
+    """The output folder: ``out``, else ``$NMFBIO_DEMO_OUT``, else ``demo_output``.
 
     Examples
     --------
-    >>> X, W, H = simulate_assemblies(0)
-    >>> X.shape, W.shape, H.shape
-    ((40, 600), (40, 3), (3, 600))
+    >>> output_folder("elsewhere")
+    PosixPath('elsewhere')
     """
-    rng = np.random.default_rng(seed)
-    W = np.full((n_neurons, RANK), 0.05)
-    for k in range(RANK):
-        members = slice(12 * k, 12 * k + 14)
-        W[members, k] = rng.uniform(0.6, 1.0, size=14)
-    active = rng.random((RANK, n_bins)) < 0.08
-    H = 0.5 + active * rng.gamma(2.0, 4.0, size=(RANK, n_bins))
-    scale = W.sum(axis=0)
-    W_true, H_true = W / scale, H * scale[:, None]
-    counts = rng.poisson(W_true @ H_true).astype(np.float64)
-    return counts, W_true, H_true
+    if out is not None:
+        return Path(out)
+    return Path(os.environ.get(OUT_ENV) or "demo_output")
 
 
-def match_parts(W_true: np.ndarray, W: np.ndarray):
-    """Match planted to recovered parts by cosine similarity (Hungarian algorithm).
+def find_cosmic() -> str | None:
+    """The COSMIC reference to use: ``$NMFBIO_COSMIC``, else an installed copy, else None.
 
-    Parameters
-    ----------
-    W_true, W : ndarray of shape (n_features, r)
-        Planted and recovered parts (columns).
+    A ``$NMFBIO_COSMIC`` that cannot be loaded is an error (it was asked for); a missing
+    installed copy is not.
 
     Returns
     -------
-    match : ndarray of int, shape (r,)
-        ``match[k]`` is the column of ``W`` assigned to column ``k`` of ``W_true``.
-    cosines : ndarray of shape (r,)
-        Cosine similarity of each matched pair.
+    str or None
+        A path or registered name that ``nmfbio.signatures.reference`` loads.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
-    >>> match_parts(W, W[:, ::-1])[0].tolist()
-    [1, 0]
+    >>> find_cosmic()  # doctest: +SKIP
+    'COSMIC_v3.4_SBS_GRCh37'
     """
-    A = W_true / np.linalg.norm(W_true, axis=0)
-    B = W / np.maximum(np.linalg.norm(W, axis=0), np.finfo(float).tiny)
-    C = A.T @ B
-    rows, cols = linear_sum_assignment(-C)
-    match = cols[np.argsort(rows)]
-    return match, C[np.arange(C.shape[0]), match]
+    import nmfbio.signatures as sg
+
+    given = os.environ.get(COSMIC_ENV)
+    if given:
+        sg.reference(given)
+        return given
+    try:
+        sg.reference(COSMIC)
+    except sg.ReferenceNotFoundError:
+        return None
+    return COSMIC
 
 
-def plot_factors(demo: DemoResult):
-    """Figure of the recovered parts (bars) and recipes (traces) against the planted ones.
+def write_recording(folder: str | os.PathLike, settings: Settings = FULL):
+    """Generate the demo's recording and write it as a spike table and its planted truth.
 
     Parameters
     ----------
-    demo : DemoResult
+    folder : path-like
+        Gets ``spikes.tsv`` (columns ``unit``, ``time``; seconds, one spike per line) and
+        ``planted.tsv`` (columns ``assembly``, ``unit``: the planted members).
+    settings : Settings
+        ``duration`` sets the length; the seed is :data:`RECORDING_SEED`.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Drawn with the Agg canvas; pyplot is not used, so no global backend is changed.
+    nmfbio.datasets.assemblies.PlantedRecording
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rec = write_recording(tempfile.mkdtemp(), QUICK)
+    >>> rec.window, len(rec.members)
+    ((0.0, 120.0), 3)
     """
-    from matplotlib.figure import Figure
+    import numpy as np
+    import pandas as pd
 
-    res = demo.result
-    W = res.W[:, demo.match]
-    H = res.H[demo.match]
-    n_neurons, n_bins = demo.counts.shape
-    fig = Figure(figsize=(11, 7), layout="constrained")
-    grid = fig.add_gridspec(2, RANK, height_ratios=[1, 1.1])
-    neurons = np.arange(n_neurons)
-    colors = ("tab:blue", "tab:orange", "tab:green")
-    for k in range(RANK):
-        ax = fig.add_subplot(grid[0, k])
-        ax.bar(neurons, W[:, k], color=colors[k], label="recovered")
-        ax.plot(neurons, demo.W_true[:, k], "k.", markersize=4, label="planted")
-        ax.set_title(f"assembly {k + 1}: cosine {demo.cosines[k]:.3f}")
-        ax.set_xlabel("neuron")
-        if k == 0:
-            ax.set_ylabel("weight (column of W, sums to 1)")
-            ax.legend(loc="upper right", fontsize=8)
-    ax = fig.add_subplot(grid[1, :])
-    bins = np.arange(n_bins)
-    offset = 1.2 * float(max(H.max(), demo.H_true.max()))
-    for k in range(RANK):
-        ax.plot(bins, demo.H_true[k] + k * offset, color="0.6", lw=1.5,
-                label="planted" if k == 0 else None)
-        ax.plot(bins, H[k] + k * offset, color=colors[k], lw=0.8,
-                label=f"recovered, assembly {k + 1}")
-    ax.set_xlim(0, n_bins - 1)
-    ax.set_yticks([k * offset for k in range(RANK)], [f"assembly {k + 1}" for k in range(RANK)])
-    ax.set_xlabel("time bin")
-    ax.set_ylabel("activation (row of H, offset)")
-    ax.legend(loc="upper right", fontsize=8, ncols=4)
-    fig.suptitle(f"nmfbio demo: KL NMF (rank {RANK}) on {n_neurons} neurons × {n_bins} time "
-                 "bins of simulated spike counts")
-    return fig
+    from nmfbio._atomic import atomic_path
+    from nmfbio.datasets.assemblies import planted_assemblies
+
+    folder = Path(folder)
+    rec = planted_assemblies(duration=settings.duration, bin_width=settings.bin_width,
+                             seed=RECORDING_SEED)
+    units = np.concatenate([np.full(len(t), u, dtype=object) for u, t in rec.trains.items()])
+    times = np.concatenate(list(rec.trains.values()))
+    order = np.argsort(times, kind="stable")
+    with atomic_path(folder / "spikes.tsv") as tmp:
+        pd.DataFrame({"unit": units[order], "time": times[order]}).to_csv(
+            tmp, sep="\t", index=False, float_format="%.6f")
+    planted = pd.DataFrame([(f"P{k + 1}", rec.unit_ids[u]) for k, m in enumerate(rec.members)
+                            for u in m], columns=["assembly", "unit"])
+    with atomic_path(folder / "planted.tsv") as tmp:
+        planted.to_csv(tmp, sep="\t", index=False)
+    return rec
 
 
-def run(out: str | Path = "demo_output", seed: int = 0) -> DemoResult:
-    """Simulate, fit, match and write the figure and the factor tables.
+def signatures_job(out: str | os.PathLike, settings: Settings = FULL, *, seed: int = 0,
+                   cosmic: str | None = None, stream: TextIO | None = None) -> list[Path]:
+    """Extract, (match and) assign signatures of the bundled 21 breast cancers.
 
     Parameters
     ----------
-    out : path-like, default "demo_output"
-        Output folder (created if needed).
+    out : path-like
+        Parent folder of ``signatures/``, ``signatures_assign/`` and, with ``cosmic``,
+        ``signatures_match/``.
+    settings : Settings
     seed : int, default 0
-        Seed of the simulation and of the fit.
+    cosmic : str, optional
+        A COSMIC file or registered name (see :func:`find_cosmic`); None: assign the de novo
+        signatures instead.
+    stream : text stream, optional
+        Where the commands are echoed (default ``sys.stdout``).
+
+    Returns
+    -------
+    list of Path
+        The command output folders, in report order.
+
+    Examples
+    --------
+    >>> signatures_job("demo_output", QUICK)  # doctest: +SKIP
+    [PosixPath('demo_output/signatures'), PosixPath('demo_output/signatures_assign')]
+    """
+    from nmfbio.datasets import DATA_DIR
+
+    stream = stream or sys.stdout
+    out = Path(out)
+    catalog = DATA_DIR / "breast21_sbs96.tsv"
+    extract, match, assign = (out / "signatures", out / "signatures_match",
+                              out / "signatures_assign")
+    _nmfbio(["signatures", "extract", catalog, "-o", extract, "--ranks", settings.ranks,
+             "--restarts", settings.restarts, "--seed", seed], stream)
+    folders = [extract]
+    if cosmic is not None:
+        _nmfbio(["signatures", "match", extract / "signatures.tsv", "--reference", cosmic,
+                 "-o", match], stream)
+        folders.append(match)
+        reference = cosmic
+    else:
+        _say(stream, f"(no COSMIC copy found: set ${COSMIC_ENV} to a COSMIC SBS file to match "
+                     "and assign COSMIC; assigning the de novo signatures instead)")
+        reference = extract / "signatures.tsv"
+    _nmfbio(["signatures", "assign", catalog, "--reference", reference, "--bootstrap",
+             settings.bootstrap, "--seed", seed, "-o", assign], stream)
+    folders.append(assign)
+    return folders
+
+
+def assemblies_job(out: str | os.PathLike, settings: Settings = FULL, *, seed: int = 0,
+                   stream: TextIO | None = None) -> list[Path]:
+    """Write the generated recording and detect its assemblies.
+
+    Parameters
+    ----------
+    out : path-like
+        Parent folder of ``recording/`` (the input: ``spikes.tsv``, ``planted.tsv``) and
+        ``assemblies/`` (the output of ``nmfbio assemblies detect``).
+    settings : Settings
+    seed : int, default 0
+        Seed of the detection (the recording's is :data:`RECORDING_SEED`).
+    stream : text stream, optional
+
+    Returns
+    -------
+    list of Path
+        ``[out / "assemblies"]``.
+
+    Examples
+    --------
+    >>> assemblies_job("demo_output", QUICK)  # doctest: +SKIP
+    [PosixPath('demo_output/assemblies')]
+    """
+    stream = stream or sys.stdout
+    out = Path(out)
+    rec = write_recording(out / "recording", settings)
+    n_spikes = sum(len(t) for t in rec.trains.values())
+    _say(stream, f"generated recording (planted_assemblies, seed {RECORDING_SEED}): "
+                 f"{len(rec.unit_ids)} units, {rec.window[1]:g} s, {n_spikes} spikes; "
+                 f"planted: " + "; ".join(
+                     f"P{k + 1} " + ",".join(rec.unit_ids[u] for u in m)
+                     for k, m in enumerate(rec.members)))
+    folder = out / "assemblies"
+    _nmfbio(["assemblies", "detect", out / "recording" / "spikes.tsv", "--bin-width",
+             settings.bin_width, "--window", rec.window[0], rec.window[1], "--seed", seed,
+             "-o", folder], stream)
+    return [folder]
+
+
+def _summary_lines(result: DemoResult) -> None:
+    """One line per job, read back from what the commands wrote."""
+    import pandas as pd
+
+    from nmfbio.assemblies import AssemblyResult
+
+    extract = result.folders["signatures"][0]
+    stability = pd.read_csv(extract / "stability.tsv", sep="\t", index_col=0).iloc[:, 0]
+    result.lines["signatures"] = (
+        f"{len(stability)} de novo signatures in 21 breast cancers (stability "
+        + ", ".join(f"{s} {v:.2f}" for s, v in stability.items()) + ")")
+    res = AssemblyResult.load(result.folders["assemblies"][0] / "assemblies.h5")
+    result.lines["assemblies"] = f"{res.summary()} in the generated recording (3 planted)"
+
+
+def run(out: str | os.PathLike | None = None, *, quick: bool = False, seed: int = 0,
+        stream: TextIO | None = None) -> DemoResult:
+    """Run both jobs and write their reports.
+
+    Parameters
+    ----------
+    out : path-like, optional
+        Output folder; default ``$NMFBIO_DEMO_OUT``, else ``demo_output``.
+    quick : bool, default False
+        Use :data:`QUICK` instead of :data:`FULL`.
+    seed : int, default 0
+        Seed of the fits.
+    stream : text stream, optional
+        Where progress is written (default ``sys.stdout``).
 
     Returns
     -------
@@ -204,32 +336,37 @@ def run(out: str | Path = "demo_output", seed: int = 0) -> DemoResult:
 
     Examples
     --------
-    >>> import tempfile
-    >>> demo = run(tempfile.mkdtemp())  # doctest: +SKIP
-    >>> bool(demo.cosines.min() > 0.9)  # doctest: +SKIP
-    True
+    >>> demo = run("demo_output", quick=True)  # doctest: +SKIP
+    >>> sorted(demo.reports)  # doctest: +SKIP
+    ['assemblies', 'signatures']
     """
-    counts, W_true, H_true = simulate_assemblies(seed)
-    n_neurons, n_bins = counts.shape
-    frame = pd.DataFrame(counts, index=[f"neuron{i:02d}" for i in range(n_neurons)],
-                         columns=[f"bin{t:03d}" for t in range(n_bins)])
-    res = nmfbio.fit(frame, RANK, loss="kl", seed=seed)
-    match, cosines = match_parts(W_true, res.W)
-    demo = DemoResult(res, frame, W_true, H_true, match, cosines)
+    from nmfbio.report import write_report
 
-    out = Path(out)
-    demo.paths = {"figure": out / "demo_factors.png", "W": out / "W.tsv", "H": out / "H.tsv"}
-    with atomic_path(demo.paths["W"]) as tmp:
-        res.W_frame().to_csv(tmp, sep="\t", index_label="feature")
-    with atomic_path(demo.paths["H"]) as tmp:
-        res.H_frame().to_csv(tmp, sep="\t", index_label="component")
-    with atomic_path(demo.paths["figure"]) as tmp:
-        plot_factors(demo).savefig(tmp, dpi=110)
-    return demo
+    stream = stream or sys.stdout
+    out = output_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = QUICK if quick else FULL
+    result = DemoResult(out)
+    titles = {"signatures": "nmfbio demo: mutational signatures of 21 breast cancers",
+              "assemblies": "nmfbio demo: neural assemblies in a generated recording"}
+    for job in ("signatures", "assemblies"):
+        start = time.perf_counter()
+        _say(stream, f"\n== {titles[job].removeprefix('nmfbio demo: ')} ==")
+        if job == "signatures":
+            folders = signatures_job(out, settings, seed=seed, cosmic=find_cosmic(),
+                                     stream=stream)
+        else:
+            folders = assemblies_job(out, settings, seed=seed, stream=stream)
+        result.folders[job] = folders
+        result.reports[job] = write_report(folders, out / f"{job}_report.html",
+                                           title=titles[job])
+        result.seconds[job] = time.perf_counter() - start
+    _summary_lines(result)
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo from the command line (``python -m nmfbio.demo [--out DIR]``).
+    """``python -m nmfbio.demo [--out DIR] [--quick] [--seed N]``.
 
     Parameters
     ----------
@@ -239,29 +376,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success.
+        0 on success, 1 when a step failed (its message is on stderr).
+
+    Examples
+    --------
+    >>> main(["--quick", "--out", "demo_output"])  # doctest: +SKIP
+    0
     """
     parser = argparse.ArgumentParser(
         prog="python -m nmfbio.demo",
-        description="KL NMF recovers planted neural assemblies from simulated spike counts "
-                    "(X: neurons × time bins = features × samples; W: assemblies, H: "
-                    "activations).",
-    )
-    parser.add_argument("--out", default="demo_output",
-                        help="output folder (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+        description="nmfbio end to end on bundled data: mutational signatures of 21 breast "
+                    "cancers, and neural assemblies in a generated recording; one HTML "
+                    "report per job.")
+    parser.add_argument("--out", default=None,
+                        help=f"output folder (default: ${OUT_ENV}, else demo_output)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small settings (ranks 1-4, 10 restarts, a 2-minute recording), "
+                             "for tests")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fits (default: 0)")
     args = parser.parse_args(argv)
-    demo = run(args.out, seed=args.seed)
-    n_neurons, n_bins = demo.counts.shape
-    cos = ", ".join(f"assembly {k + 1}: {c:.3f}" for k, c in enumerate(demo.cosines))
-    sys.stdout.write(
-        f"nmfbio demo: {n_neurons} neurons × {n_bins} time bins of Poisson spike counts "
-        f"with {RANK} planted assemblies (seed {args.seed})\n"
-        f"{demo.result.summary()}\n"
-        f"recovered vs planted parts, cosine after Hungarian matching: {cos}\n"
-        f"wrote {demo.paths['figure']} (figure), {demo.paths['W']} (neurons × components) "
-        f"and {demo.paths['H']} (components × time bins)\n"
-    )
+    start = time.perf_counter()
+    try:
+        demo = run(args.out, quick=args.quick, seed=args.seed)
+    except (RuntimeError, OSError, ValueError) as exc:
+        sys.stderr.write(f"nmfbio demo: error: {exc}\n")
+        return 1
+    total = time.perf_counter() - start
+    lines = [f"\nnmfbio demo done in {total:.0f} s"
+             + (" (quick settings)" if args.quick else "") + f"; outputs in {demo.out}/"]
+    for job in ("signatures", "assemblies"):
+        lines.append(f"  {job} ({demo.seconds[job]:.0f} s): {demo.lines[job]}")
+        lines.append(f"    report: {demo.reports[job].resolve()}")
+    lines.append("Open the reports in a browser; they are self-contained (no network).")
+    _say(sys.stdout, "\n".join(lines))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Tests of the ``nmfbio`` command line (``nmfbio.cli.main``) and of the demo."""
+"""Tests of the ``nmfbio`` command line (``nmfbio.cli.main``); the demo is tested in
+``tests/test_demo.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pandas as pd
 import pytest
 
 import nmfbio
-from nmfbio import demo
 from nmfbio.cli import main
 
 N_FEATURES, N_SAMPLES, RANK = 12, 20, 2
@@ -181,18 +181,3 @@ def test_python_dash_m_nmfbio():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: nmfbio fit")
-
-
-def test_demo_recovers_planted_assemblies(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert demo.main(["--out", str(out)]) == 0
-    stdout = capsys.readouterr().out
-    assert "cosine" in stdout and str(out / "demo_factors.png") in stdout
-    for name in ("demo_factors.png", "W.tsv", "H.tsv"):
-        assert (out / name).stat().st_size > 0
-    assert (out / "demo_factors.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    W = pd.read_csv(out / "W.tsv", sep="\t", index_col=0)
-    assert W.shape == (demo.N_NEURONS, demo.RANK)
-    _, W_true, _ = demo.simulate_assemblies(0)
-    _, cosines = demo.match_parts(W_true, W.to_numpy())
-    assert cosines.min() > 0.9
