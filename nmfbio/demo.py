@@ -200,7 +200,7 @@ def write_recording(folder: str | os.PathLike, settings: Settings = FULL):
     order = np.argsort(times, kind="stable")
     with atomic_path(folder / "spikes.tsv") as tmp:
         pd.DataFrame({"unit": units[order], "time": times[order]}).to_csv(
-            tmp, sep="\t", index=False, float_format="%.6f")
+            tmp, sep="\t", index=False, float_format="%.9f")
     planted = pd.DataFrame([(f"P{k + 1}", rec.unit_ids[u]) for k, m in enumerate(rec.members)
                             for u in m], columns=["assembly", "unit"])
     with atomic_path(folder / "planted.tsv") as tmp:
