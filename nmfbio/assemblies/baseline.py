@@ -15,7 +15,7 @@ __all__ = ["ica_baseline"]
 
 
 def ica_baseline(data, *, bin_width=None, window=None, rank=None, timescale=30.0, seed=0):
-    """Assemblies by PCA (Marchenko–Pastur count) and ICA, members above mean + 2 SD.
+    """Assemblies by PCA (Marchenko–Pastur count) and ICA; members above median + 2 robust SD.
 
     Parameters
     ----------
@@ -47,7 +47,11 @@ def ica_baseline(data, *, bin_width=None, window=None, rank=None, timescale=30.0
     patterns, evals, n_sig = ica_patterns(Z, rank, seed=seed)
     act = ica_activity(patterns, Z)
     k = patterns.shape[1]
-    members = patterns > patterns.mean(axis=0) + 2 * patterns.std(axis=0)
+    # the paper's mean + 2 SD, with robust centre and spread (median, 1.4826·MAD): when a
+    # third of the units are members the plain SD is inflated by them and 1–2 units pass
+    centre = np.median(patterns, axis=0)
+    spread = 1.4826 * np.median(np.abs(patterns - centre), axis=0)
+    members = patterns > centre + 2 * spread
     nan = np.full((X.shape[0], k), np.nan)
     params = dict(method="ica", rank=rank, timescale=timescale, seed=seed,
                   n_significant_pcs=int(n_sig), top_eigenvalues=evals[:10].round(6).tolist())

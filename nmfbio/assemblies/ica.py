@@ -7,9 +7,10 @@ Marchenko–Pastur upper edge ``(1 + sqrt(n_units / n_bins))²``, and independen
 analysis (FastICA, symmetric, log-cosh contrast; Hyvärinen 1999) of the projections on those
 principal components gives one weight vector per assembly, signed so its largest weight is
 positive. Activation strength in each bin is ``(wᵀz)² − Σ w_i² z_i²`` (the projection with each
-unit's own contribution removed). Members: weights above mean + 2 SD of the vector (the
-paper's rule). What is not here: the gated NMF detector and its significance test
-(:mod:`nmfbio.assemblies.detect`).
+unit's own contribution removed). Members (:func:`nmfbio.assemblies.ica_baseline`): weights
+above the vector's median + 2 robust SD (1.4826·MAD) — the paper's mean + 2 SD, made robust
+because large assemblies inflate the plain SD. What is not here: the gated NMF detector and
+its significance test (:mod:`nmfbio.assemblies.detect`).
 """
 
 from __future__ import annotations

@@ -217,7 +217,8 @@ class AssemblyResult:
         """
         parts = [f"{n} {len(m)} units p={p:.2g}" for n, m, p in
                  zip(self.weights.columns, self.members, self.pvalues, strict=True)]
-        head = f"{self.n_assemblies} assemblies ({self.params.get('method', '?')})"
+        n = self.n_assemblies
+        head = f"{n} assembl{'y' if n == 1 else 'ies'} ({self.params.get('method', '?')})"
         return head + (": " + ", ".join(parts) if parts else "")
 
     # ---------------------------------------------------------------- saving

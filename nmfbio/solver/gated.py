@@ -30,7 +30,8 @@ import scipy.sparse as sp
 
 from nmfbio.solver._ccd import KERNEL_LOCK  # also selects numba's threading layer
 
-__all__ = ["hat_basis", "gated_nmf", "GatedFit", "gate_llr"]
+__all__ = ["hat_basis", "gated_nmf", "GatedFit", "gate_llr", "gate_terms", "llr_from_terms",
+           "Nonzeros"]
 
 _CACHE = True
 
@@ -199,8 +200,14 @@ class GatedFit:
         self.loglik, self.n_iter, self.converged = loglik, n_iter, converged
 
     def background(self):
-        """The background rate of each feature in each sample, shape (n_features, n_samples)."""
-        return self.B[:, self._left] * (1.0 - self._frac) + self.B[:, self._left + 1] * self._frac
+        """The background rate of each feature in each sample, shape (n_features, n_samples).
+
+        Computed once and cached (treat it as read-only).
+        """
+        if getattr(self, "_bg", None) is None:
+            self._bg = (self.B[:, self._left] * (1.0 - self._frac)
+                        + self.B[:, self._left + 1] * self._frac)
+        return self._bg
 
 
 def gated_nmf(X, q_init=None, *, W_init=None, timescale=1200.0, max_iter=300, tol=1e-7,
@@ -308,6 +315,40 @@ def gated_nmf(X, q_init=None, *, W_init=None, timescale=1200.0, max_iter=300, to
     return GatedFit(W, q, pi, B, left, frac, history, it, converged)
 
 
+class Nonzeros:
+    """The non-zero counts of X (features × samples) as flat arrays, computed once.
+
+    Attributes: ``rows``, ``cols``, ``vals`` and ``shape``.
+    """
+
+    def __init__(self, X):
+        M = sp.coo_matrix(X)
+        M.sum_duplicates()
+        keep = M.data != 0
+        self.rows, self.cols = M.row[keep].astype(np.int64), M.col[keep].astype(np.int64)
+        self.vals = M.data[keep].astype(np.float64)
+        self.shape = M.shape
+
+
+def gate_terms(nz: Nonzeros, W, b_nz):
+    """Per non-zero count, ``x log(1 + w_ik / b)`` for each component, shape (k, nnz).
+
+    ``b_nz`` is the background at the non-zero entries (``background[nz.rows, nz.cols]``).
+    """
+    out = np.zeros((W.shape[1], nz.vals.size))
+    for c in range(W.shape[1]):
+        w = W[nz.rows, c]
+        on = w > 0
+        out[c, on] = nz.vals[on] * np.log1p(w[on] / np.maximum(b_nz[on], 1e-300))
+    return out
+
+
+def llr_from_terms(terms, cols, n_samples, W):
+    """Sum :func:`gate_terms` per sample (column ``cols``) and subtract Σ_i w_ik."""
+    return np.stack([np.bincount(cols, weights=t, minlength=n_samples) for t in terms]) \
+        - W.sum(axis=0)[:, None]
+
+
 def gate_llr(X, W, background):
     """Log-likelihood ratio of each component being on vs off in each sample, alone.
 
@@ -316,7 +357,7 @@ def gate_llr(X, W, background):
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_features, n_samples)
+    X : ndarray, sparse matrix or :class:`Nonzeros` of shape (n_features, n_samples)
     W : ndarray of shape (n_features, k)
     background : ndarray of shape (n_features, n_samples)
 
@@ -330,10 +371,6 @@ def gate_llr(X, W, background):
     >>> gate_llr(X, np.array([[1.0], [1.0]]), np.ones((2, 2))).round(3).tolist()
     [[-2.0, 0.079]]
     """
-    M = sp.coo_matrix(X)
-    out = np.empty((W.shape[1], M.shape[1]))
-    b = background[M.row, M.col]
-    for c in range(W.shape[1]):
-        terms = M.data * np.log1p(W[M.row, c] / np.maximum(b, 1e-300))
-        out[c] = np.bincount(M.col, weights=terms, minlength=M.shape[1]) - W[:, c].sum()
-    return out
+    nz = X if isinstance(X, Nonzeros) else Nonzeros(X)
+    terms = gate_terms(nz, np.asarray(W, dtype=np.float64), background[nz.rows, nz.cols])
+    return llr_from_terms(terms, nz.cols, nz.shape[1], np.asarray(W, dtype=np.float64))
