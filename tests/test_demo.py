@@ -46,7 +46,7 @@ def test_quick_demo_writes_both_reports(tmp_path, capsys, monkeypatch):
     asm_html = (out / "assemblies_report.html").read_text(encoding="utf-8")
     heads = _headings(asm_html)
     assert len(heads) == 1
-    assert re.fullmatch(r"Neural assemblies: \d+ assemblies \(gated Poisson NMF\)", heads[0])
+    assert re.fullmatch(r"Neural assemblies: \d+ assembl(y|ies) \(gated Poisson NMF\)", heads[0])
     assert "Spike raster in a window" in asm_html and PNG in asm_html
     assert "50 units × 4800 bins of 0.025 s (120 s from 0 s)" in asm_html
 
@@ -69,7 +69,7 @@ def test_quick_demo_writes_both_reports(tmp_path, capsys, monkeypatch):
         assert fragment in stdout, fragment
     assert re.search(r"signatures \(\d+ s\): [1-4] de novo signatures in 21 breast cancers",
                      stdout)
-    assert re.search(r"assemblies \(\d+ s\): \d+ assemblies \(gated-nmf\)", stdout)
+    assert re.search(r"assemblies \(\d+ s\): \d+ assembl(y|ies) \(gated-nmf\)", stdout)
 
 
 def test_signatures_job_matches_and_assigns_cosmic_when_given(tmp_path, monkeypatch):

@@ -56,7 +56,7 @@ def assemblies_section(path: Path) -> Section:
     n_units, n_bins = res.counts.shape
     width = float(res.params["bin_width"])
     method = "PCA/ICA baseline" if ica else "gated Poisson NMF"
-    sec.title = f"Neural assemblies: {k} assemblies ({method})"
+    sec.title = f"Neural assemblies: {k} assembl{'y' if k == 1 else 'ies'} ({method})"
     sec.summary = (f"{res.summary()}\n{n_units} units × {n_bins} bins of {width:g} s "
                    f"({n_bins * width:g} s from {float(res.bin_times[0]):g} s); "
                    f"{len(res.events)} activation events")
