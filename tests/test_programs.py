@@ -80,3 +80,77 @@ def test_bad_expression_input():
         nmfbio.programs.find(scaled, ranks=[2])
     with pytest.raises(nmfbio.NMFInputError, match="needs an AnnData"):
         nmfbio.programs.find(ad.X, ranks=[2])
+
+
+def _kinds_of(X):
+    """The same counts as dense int32, float32, float64, CSR and CSC."""
+    import scipy.sparse as sp
+
+    return {"int32": X.astype(np.int32), "float32": X.astype(np.float32), "float64": X,
+            "csr": sp.csr_matrix(X), "csc": sp.csc_matrix(X)}
+
+
+def test_input_kinds_agree_and_input_is_not_modified():
+    import anndata
+    import scipy.sparse as sp
+
+    ad0, _, _ = programs_counts(n_cells=300, n_genes=200, n_types=2, seed=4)
+    X = np.asarray(ad0.X).copy()
+    X[5] = 0.0  # a cell without counts, left out of the fit
+    results = {}
+    for name, M in _kinds_of(X).items():
+        ad = anndata.AnnData(M)
+        before = M.copy()
+        with pytest.warns(nmfbio.DataWarning, match="have no counts"):
+            res = nmfbio.programs.find(ad, ranks=[3], n_top_genes=100, restarts=4, seed=0)
+        after = ad.X
+        assert type(after) is type(before) and after.dtype == before.dtype
+        if sp.issparse(before):
+            assert (after != before).nnz == 0
+        else:
+            assert np.array_equal(after, before)
+        assert np.all(res.usage.iloc[5] == 0)
+        results[name] = res
+    # dense kinds take one solver path, sparse kinds the other (same programs, not the same
+    # floating-point numbers)
+    for name, ref in (("int32", "float64"), ("float32", "float64"), ("csc", "csr")):
+        res, ref = results[name], results[ref]
+        np.testing.assert_allclose(res.programs, ref.programs, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(res.usage, ref.usage, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(res.scores, ref.scores, atol=1e-6, err_msg=name)
+    assert match_cosine(results["csr"].programs.to_numpy(),
+                        results["float64"].programs.to_numpy()).min() > 0.99
+
+
+def test_no_temporary_as_large_as_the_input():
+    """find works on the counts a block of cells at a time: besides the solver's work on the
+    selected genes, nothing the size of the whole cells × genes matrix is allocated."""
+    import tracemalloc
+
+    ad, _, _ = programs_counts(n_cells=2000, n_genes=1000, n_types=2, seed=5)
+    del ad.layers["counts"]
+    nbytes = ad.X.nbytes
+    tracemalloc.start()
+    try:
+        with pytest.warns(nmfbio.DataWarning):
+            nmfbio.programs.find(ad, ranks=[3], n_top_genes=50, restarts=4, seed=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * nbytes, (peak, nbytes)
+
+
+def test_nnls_from_normal_equations_is_exact():
+    from scipy.optimize import nnls
+
+    from nmfbio.programs.find import _nnls_gram
+
+    rng = np.random.default_rng(0)
+    U = rng.dirichlet(np.full(4, 0.3), size=200)
+    U[:, 3] = 0.0  # a program nobody uses: a singular Gram matrix
+    X = rng.gamma(0.5, size=(200, 40)) - 0.3  # some columns need the constraint
+    S = _nnls_gram(U.T @ U, U.T @ X)
+    assert (S >= 0).all()
+    for j in range(X.shape[1]):
+        ref = nnls(U[:, :3], X[:, j])[0]
+        np.testing.assert_allclose(U @ S[:, j], U[:, :3] @ ref, atol=1e-8)

@@ -26,7 +26,13 @@ from nmfbio._warn import warn
 from nmfbio.consensus import DEFAULT_THRESHOLD, consensus
 from nmfbio.errors import DataWarning, NMFInputError
 from nmfbio.matching import cosine_matrix
-from nmfbio.programs.select import gene_moments, normalize_for_nmf, overdispersed_genes
+from nmfbio.programs.select import (
+    BLOCK_VALUES,
+    cell_blocks,
+    library_sizes,
+    normalize_for_nmf,
+    overdispersed_genes,
+)
 from nmfbio.solver import refit_H
 
 __all__ = ["ProgramsResult", "find", "OUTLIER_COSINE"]
@@ -120,6 +126,8 @@ class ProgramsResult:
 
 
 def _counts(adata, layer):
+    """The raw counts of ``adata`` as they are stored (no float64 copy: later steps convert a
+    block of cells at a time); sparse other than CSR becomes CSR."""
     if layer is not None:
         if layer not in adata.layers:
             raise NMFInputError(f"layer {layer!r} not found; available: {sorted(adata.layers)}")
@@ -128,18 +136,46 @@ def _counts(adata, layer):
         M = adata.layers["counts"]
     else:
         M = adata.X
-    M = sp.csr_matrix(M, dtype=np.float64) if sp.issparse(M) else np.asarray(M, np.float64)
-    data = M.data if sp.issparse(M) else M
-    if data.size and (not np.isfinite(data).all() or data.min() < 0):
-        raise NMFInputError(
-            "expression values must be raw counts (finite, non-negative); these have negative "
-            "or non-finite values, as scaled or centred data do. Pass the raw counts, e.g. "
-            "layer='counts' or adata.raw.to_adata()")
-    if data.size and not np.allclose(data, np.round(data)):
-        raise NMFInputError(
-            "expression values must be raw counts; these are not integers (log-normalised or "
-            "scaled data?). Pass the raw counts, e.g. layer='counts' or adata.raw")
+    if sp.issparse(M):
+        if M.format != "csr":
+            M = sp.csr_matrix(M)
+    else:
+        M = np.asarray(M)
+    if M.dtype.kind not in "biuf" or M.ndim != 2:
+        raise NMFInputError(f"expression values must be a numeric cells × genes matrix, got "
+                            f"dtype {M.dtype} and shape {M.shape}")
+    _check_raw_counts(M)
     return M
+
+
+def _value_blocks(M):
+    """The stored values of M, a block at a time (views, no copies of the whole matrix)."""
+    if sp.issparse(M):
+        data = M.data
+        for start in range(0, data.size, BLOCK_VALUES):
+            yield data[start:start + BLOCK_VALUES]
+    else:
+        step = max(1, BLOCK_VALUES // max(M.shape[1], 1))
+        for start in range(0, M.shape[0], step):
+            yield M[start:start + step]
+
+
+def _check_raw_counts(M):
+    """Finite, non-negative integers, or NMFInputError (checked a block at a time)."""
+    for block in _value_blocks(M):
+        if block.size and ((block.dtype.kind == "f" and not np.isfinite(block).all())
+                           or block.min() < 0):
+            raise NMFInputError(
+                "expression values must be raw counts (finite, non-negative); these have "
+                "negative or non-finite values, as scaled or centred data do. Pass the raw "
+                "counts, e.g. layer='counts' or adata.raw.to_adata()")
+    if M.dtype.kind != "f":
+        return
+    for block in _value_blocks(M):
+        if block.size and not np.allclose(block, np.round(block)):
+            raise NMFInputError(
+                "expression values must be raw counts; these are not integers (log-normalised "
+                "or scaled data?). Pass the raw counts, e.g. layer='counts' or adata.raw")
 
 
 def _centre_without_outliers(run_W, W):
@@ -155,6 +191,44 @@ def _centre_without_outliers(run_W, W):
         c = np.median(members, axis=0)
         out[:, k] = c / max(c.sum(), 1e-300)
     return out, dropped
+
+
+def _usage_products(counts, cells, factor, U):
+    """``UᵀX_cp`` (k × genes) and the per-gene sums of ``X_cp`` and ``X_cp²``, where
+    ``X_cp = diag(factor) @ counts[cells]`` (counts per cell), a block of cells at a time."""
+    n_genes = counts.shape[1]
+    UtX = np.zeros((U.shape[1], n_genes))
+    s1, s2 = np.zeros(n_genes), np.zeros(n_genes)
+    for pos, block in cell_blocks(counts, cells):
+        if sp.issparse(block):
+            scaled = sp.csr_matrix(sp.diags(factor[pos]) @ block)
+            s1 += np.asarray(scaled.sum(axis=0)).ravel()
+            s2 += np.asarray(scaled.multiply(scaled).sum(axis=0)).ravel()
+            UtX += np.asarray(scaled.T @ U[pos]).T
+        else:
+            scaled = block * factor[pos, None]
+            s1 += scaled.sum(axis=0)
+            s2 += np.einsum("ij,ij->j", scaled, scaled)
+            UtX += U[pos].T @ scaled
+    return UtX, s1, s2
+
+
+def _nnls_gram(G, B):
+    """Exact non-negative least squares from the normal equations: column j of the result is
+    ``argmin_{s ≥ 0} ‖X_j − U s‖²`` given ``G = UᵀU`` (k × k) and ``B = UᵀX`` (k × n), so X
+    itself is never needed. Columns whose unconstrained solution is non-negative keep it;
+    the others go through scipy's active-set NNLS."""
+    from scipy.optimize import nnls
+
+    lam, V = np.linalg.eigh(G)
+    keep = lam > max(float(lam.max()), 0.0) * 1e-12
+    root = np.sqrt(lam[keep])
+    A = root[:, None] * V[:, keep].T         # AᵀA = G
+    T = (V[:, keep].T @ B) / root[:, None]   # AᵀT = B (B lies in the range of G)
+    S = np.linalg.lstsq(A, T, rcond=None)[0]
+    for j in np.flatnonzero((S < 0).any(axis=0)):
+        S[:, j] = nnls(A, T[:, j])[0]
+    return S
 
 
 def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None, layer=None,
@@ -211,8 +285,8 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     n_cells, n_genes = counts.shape
     gene_names = [str(g) for g in adata.var_names]
     cell_names = [str(c) for c in adata.obs_names]
-    lib = np.asarray(counts.sum(axis=1)).ravel()
-    gene_tot = np.asarray(counts.sum(axis=0)).ravel()
+    lib = library_sizes(counts)
+    gene_tot = np.asarray(counts.sum(axis=0, dtype=np.float64)).ravel()
     if (lib == 0).any():
         warn(f"{int((lib == 0).sum())} cell(s) have no counts; they get zero usage",
              DataWarning)
@@ -220,19 +294,24 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
         warn(f"{int((gene_tot == 0).sum())} gene(s) have no counts; they are left out of the "
              "fit and get zero weight", DataWarning)
     live_cells = np.flatnonzero(lib > 0)
-    C = counts[live_cells]
-    hv = overdispersed_genes(C, n_top_genes)
+    cells = None if live_cells.size == n_cells else live_cells  # None: all, and no copy
+    hv = overdispersed_genes(counts, n_top_genes, cells=cells)
     if hv.size < 2:
         raise NMFInputError("fewer than 2 genes vary across cells; nothing to factorize")
-    Z, factor, _ = normalize_for_nmf(C, hv)
-    Xg = Z.T  # genes × cells: the solver's features × samples
+    Z, factor, _ = normalize_for_nmf(counts, hv, cells=cells)
+    # genes × cells: the solver's features × samples. Sparse: CSR in canonical form, which
+    # the solver shares instead of copying; dense: a view (the solver makes its own copy)
+    Xg = sp.csr_matrix(Z.T) if sp.issparse(Z) else Z.T
+    del Z
+    vals = Xg.data if sp.issparse(Xg) else Xg.ravel(order="K")
+    norm2 = 0.5 * float(vals @ vals)
+    del vals
     ranks = sorted({int(r) for r in ranks})
     if not ranks or ranks[0] < 1 or ranks[-1] > min(Xg.shape):
         raise NMFInputError(f"ranks must be integers in [1, {min(Xg.shape)}], got {ranks}")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(ranks))]
-    norm2 = 0.5 * float(Z.multiply(Z).sum() if sp.issparse(Z) else (Z * Z).sum())
     rows, results = [], {}
     for r, s in zip(progress(ranks, "programs: rank"), seeds, strict=True):
         con = consensus(Xg, r, restarts=restarts, loss="frobenius", seed=s,
@@ -263,18 +342,21 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     Ht = H.T
     tot = Ht.sum(axis=1, keepdims=True)
     usage[live_cells] = np.where(tot > 0, Ht / np.where(tot > 0, tot, 1), 0.0)
-    # spectra on all genes, counts-per-cell units: X_cp (cells × genes) ≈ usage · Sᵀ
-    Xcp = sp.csr_matrix(sp.diags(factor) @ C) if sp.issparse(C) else C * factor[:, None]
-    live_genes = np.flatnonzero(gene_tot > 0)
+    del Xg, results
+    # spectra on all genes, counts-per-cell units: X_cp (cells × genes) ≈ usage · Sᵀ, and
+    # gene scores: regression of z-scored X_cp on the usages. Both need only UᵀX_cp and the
+    # genes' moments, gathered a block of cells at a time (X_cp is never formed)
     U = usage[live_cells]
-    St, _ = refit_H(Xcp[:, live_genes], U + 1e-12, loss="frobenius")
+    UtX, s1, s2 = _usage_products(counts, cells, factor, U)
+    live_genes = np.flatnonzero(gene_tot > 0)
+    Ue = U + 1e-12  # (U + ε)ᵀ X_cp = UᵀX_cp + ε · column sums of X_cp
     spectra = np.zeros((n_genes, k))
-    spectra[live_genes] = St.T
+    spectra[live_genes] = _nnls_gram(Ue.T @ Ue, UtX[:, live_genes] + 1e-12 * s1[live_genes]).T
     spectra /= np.where(spectra.sum(axis=0) > 0, spectra.sum(axis=0), 1.0)
-    # gene scores: regression of z-scored expression on usages (sparse-friendly)
-    mean, var = gene_moments(Xcp)
+    n_live = live_cells.size
+    mean = s1 / n_live
+    var = np.maximum(s2 / n_live - mean * mean, 0.0)
     sd = np.where(var > 0, np.sqrt(var), 1.0)
-    UtX = np.asarray((Xcp.T @ U).T) if sp.issparse(Xcp) else U.T @ Xcp
     UtZ = (UtX - np.outer(U.sum(axis=0), mean)) / sd
     scores = np.linalg.lstsq(U.T @ U, UtZ, rcond=None)[0].T  # genes × k
     prog = pd.DataFrame(spectra, index=gene_names, columns=names)

@@ -9,7 +9,9 @@
 * :func:`normalize_for_nmf` — counts per cell (to the median library size), then each gene
   scaled to unit variance **without centring**, so values stay non-negative.
 
-Both work on sparse matrices without densifying them (only per-gene vectors are dense).
+Both work on sparse matrices without densifying them, and on dense ones a block of cells at
+a time: no temporary the size of the whole cells × genes matrix is made (only per-gene
+vectors and the selected genes' normalised matrix, which is the result).
 """
 
 from __future__ import annotations
@@ -17,37 +19,69 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["library_sizes", "overdispersed_genes", "normalize_for_nmf", "gene_moments"]
+__all__ = ["library_sizes", "overdispersed_genes", "normalize_for_nmf", "gene_moments",
+           "cell_blocks", "median_scale"]
+
+#: values per block of cells when a dense matrix is processed a block at a time (2 MB)
+BLOCK_VALUES = 1 << 18
 
 
 def library_sizes(counts) -> np.ndarray:
-    """Total counts per cell (rows of a cells × genes matrix)."""
-    return np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+    """Total counts per cell (rows of a cells × genes matrix), in float64."""
+    return np.asarray(counts.sum(axis=1, dtype=np.float64)).ravel()
 
 
-def _scale_rows(M, factors):
-    if sp.issparse(M):
-        return sp.csr_matrix(sp.diags(factors) @ M)
-    return M * factors[:, None]
+def median_scale(lib) -> np.ndarray:
+    """Per-cell factor to the median library size of the cells with counts (0 for cells
+    without counts)."""
+    target = float(np.median(lib[lib > 0])) if (lib > 0).any() else 1.0
+    return np.where(lib > 0, target / np.where(lib > 0, lib, 1), 0.0)
 
 
-def _scale_cols(M, factors):
-    if sp.issparse(M):
-        return sp.csr_matrix(M @ sp.diags(factors))
-    return M * factors[None, :]
+def cell_blocks(counts, cells=None, block_values=BLOCK_VALUES):
+    """Blocks of rows of a cells × genes matrix, as float64 (dense array or CSR).
+
+    Yields ``(pos, block)``: ``pos`` is the slice of ``cells`` (of all rows when None) the
+    block holds. A dense float64 block of consecutive rows may be a view of ``counts``:
+    callers must not write into it.
+    """
+    n = counts.shape[0] if cells is None else len(cells)
+    step = max(1, block_values // max(counts.shape[1], 1))
+    for start in range(0, n, step):
+        pos = slice(start, min(start + step, n))
+        rows = pos if cells is None else cells[pos]
+        block = counts[rows]
+        if sp.issparse(block):
+            yield pos, sp.csr_matrix(block, dtype=np.float64)
+        else:
+            yield pos, np.asarray(block, dtype=np.float64)
+
+
+def _scaled_moments(counts, factor, cells=None):
+    """Per-gene mean and variance of ``diag(factor) @ counts[cells]``, a block at a time."""
+    s1 = np.zeros(counts.shape[1])
+    s2 = np.zeros(counts.shape[1])
+    for pos, block in cell_blocks(counts, cells):
+        f = factor[pos]
+        if sp.issparse(block):
+            scaled = sp.csr_matrix(sp.diags(f) @ block)
+            s1 += np.asarray(scaled.sum(axis=0)).ravel()
+            s2 += np.asarray(scaled.multiply(scaled).sum(axis=0)).ravel()
+        else:
+            scaled = block * f[:, None]
+            s1 += scaled.sum(axis=0)
+            s2 += np.einsum("ij,ij->j", scaled, scaled)
+    n = counts.shape[0] if cells is None else len(cells)
+    mean = s1 / n
+    return mean, np.maximum(s2 / n - mean * mean, 0.0)
 
 
 def gene_moments(M):
     """Per-gene mean and (population) variance of a cells × genes matrix."""
-    mean = np.asarray(M.mean(axis=0)).ravel()
-    if sp.issparse(M):
-        sq = np.asarray(M.multiply(M).mean(axis=0)).ravel()
-    else:
-        sq = (M * M).mean(axis=0)
-    return mean, np.maximum(sq - mean * mean, 0.0)
+    return _scaled_moments(M, np.ones(M.shape[0]))
 
 
-def overdispersed_genes(counts, n_top_genes=2000):
+def overdispersed_genes(counts, n_top_genes=2000, *, cells=None):
     """Indices of the ``n_top_genes`` most over-dispersed genes (best first).
 
     Parameters
@@ -55,6 +89,8 @@ def overdispersed_genes(counts, n_top_genes=2000):
     counts : ndarray or sparse matrix of shape (n_cells, n_genes)
         Raw counts.
     n_top_genes : int
+    cells : array of int, optional
+        Use only these rows (default: all).
 
     Returns
     -------
@@ -64,15 +100,15 @@ def overdispersed_genes(counts, n_top_genes=2000):
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> C = rng.poisson(5.0, size=(200, 30)).astype(float)
-    >>> C[:100, 7] = rng.poisson(40.0, size=100)   # gene 7 varies between cell groups
+    >>> C = rng.poisson(rng.gamma(1.0, 5.0, size=100), size=(200, 100)).astype(float)
+    >>> C[:100, 7] *= 4   # gene 7 varies between cell groups
     >>> int(overdispersed_genes(C, 1)[0])
     7
     """
     lib = library_sizes(counts)
-    target = float(np.median(lib[lib > 0])) if (lib > 0).any() else 1.0
-    norm = _scale_rows(counts, np.where(lib > 0, target / np.where(lib > 0, lib, 1), 0.0))
-    mean, var = gene_moments(norm)
+    if cells is not None:
+        lib = lib[cells]
+    mean, var = _scaled_moments(counts, median_scale(lib), cells)
     ok = (mean > 0) & (var > 0)
     idx = np.flatnonzero(ok)
     lm, lv = np.log10(mean[ok]), np.log10(var[ok])
@@ -88,7 +124,26 @@ def overdispersed_genes(counts, n_top_genes=2000):
     return order[:n_top_genes]
 
 
-def normalize_for_nmf(counts, genes=None):
+def _select(counts, cells, genes):
+    """``counts[cells][:, genes]`` as a new float64 matrix (CSR when sparse), built without
+    a copy of all genes."""
+    n = counts.shape[0] if cells is None else len(cells)
+    if sp.issparse(counts):
+        sub = sp.csr_matrix(counts[:, genes], dtype=np.float64)
+        if cells is not None:
+            sub = sub[cells]
+        if np.may_share_memory(sub.data, counts.data):  # never scale the caller's data
+            sub = sub.copy()
+        sub.sum_duplicates()
+        sub.eliminate_zeros()
+        return sub
+    out = np.empty((n, len(genes)))
+    for pos, block in cell_blocks(counts, cells):
+        out[pos] = block[:, genes]
+    return out
+
+
+def normalize_for_nmf(counts, genes=None, *, cells=None):
     """Counts per cell (to the median library size over all genes), restricted to ``genes``,
     each gene scaled to unit variance without centring.
 
@@ -96,11 +151,13 @@ def normalize_for_nmf(counts, genes=None):
     ----------
     counts : ndarray or sparse matrix of shape (n_cells, n_genes)
     genes : array of int, optional
+    cells : array of int, optional
+        Use only these rows (default: all); the median library size is theirs.
 
     Returns
     -------
-    normalized : same kind as ``counts`` (cells × selected genes), non-negative
-    cell_factor : ndarray (n_cells,)
+    normalized : float64, dense or CSR like ``counts`` (cells × selected genes), non-negative
+    cell_factor : ndarray (n_cells,) or (len(cells),)
         Per-cell scaling applied (target / library size).
     gene_sd : ndarray (n_selected,)
         Standard deviation each gene was divided by.
@@ -114,11 +171,28 @@ def normalize_for_nmf(counts, genes=None):
     (True, True)
     """
     lib = library_sizes(counts)
-    target = float(np.median(lib[lib > 0])) if (lib > 0).any() else 1.0
-    factor = np.where(lib > 0, target / np.where(lib > 0, lib, 1), 0.0)
-    sub = counts[:, genes] if genes is not None else counts
-    norm = _scale_rows(sub, factor)
-    _, var = gene_moments(norm)
+    if cells is not None:
+        lib = lib[cells]
+    factor = median_scale(lib)
+    genes = np.arange(counts.shape[1]) if genes is None else np.asarray(genes)
+    Z = _select(counts, cells, genes)  # a new matrix: scaled in place from here on
+    _scale_rows_inplace(Z, factor)
+    _, var = _scaled_moments(Z, np.ones(Z.shape[0]))
     sd = np.sqrt(var)
     sd = np.where(sd > 0, sd, 1.0)
-    return _scale_cols(norm, 1.0 / sd), factor, sd
+    _scale_cols_inplace(Z, 1.0 / sd)
+    return Z, factor, sd
+
+
+def _scale_rows_inplace(M, factors):
+    if sp.issparse(M):
+        M.data *= np.repeat(factors, np.diff(M.indptr))
+    else:
+        M *= factors[:, None]
+
+
+def _scale_cols_inplace(M, factors):
+    if sp.issparse(M):
+        M.data *= factors[M.indices]
+    else:
+        M *= factors[None, :]
