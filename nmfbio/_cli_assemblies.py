@@ -87,7 +87,7 @@ outputs (in OUTDIR, each written atomically; an input is never overwritten):
                    each assembly is on (ICA: activation strength)
   events.tsv       one row per activation event (consecutive bins with probability > 0.5):
                    assembly, start_bin, end_bin (inclusive), t_start, t_end (s), peak
-  summary.tsv      one row per assembly: n_members, p_adj (Bonferroni-adjusted held-out
+  summary.tsv      one row per assembly: n_members, p_adj (Holm-adjusted held-out
                    p-value; NaN for ICA), n_events, heldout_gain (held-out log-likelihood
                    gain), members (comma-separated unit ids)
   assemblies.h5    the full result, readable with nmfbio.assemblies.AssemblyResult.load

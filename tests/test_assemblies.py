@@ -227,3 +227,22 @@ def test_llr_with_silent_units_is_finite():
     X[0, ::5] = 1
     out = gate_llr(X, np.array([[0.5], [0.5], [0.0]]), np.full((3, 50), 0.1))
     assert np.all(np.isfinite(out))
+
+
+def test_holm_adjustment_controls_like_bonferroni_and_is_never_weaker():
+    from nmfbio.assemblies.detect import _holm
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        p = rng.random(int(rng.integers(1, 12))) ** 3
+        adj = _holm(p)
+        bonf = np.minimum(p * p.size, 1.0)
+        assert np.all(adj <= bonf + 1e-15) and np.all(adj >= p)
+        # the smallest adjusted p is Bonferroni's: a null recording fares exactly the same
+        assert adj.min() == pytest.approx(bonf.min())
+        # order preserved
+        o = np.argsort(p, kind="stable")
+        assert np.all(np.diff(adj[o]) >= 0)
+    # a second weak candidate passes under Holm and not under Bonferroni (0.004 · 3 > 0.01)
+    adj = _holm(np.array([1e-9, 0.004, 0.5]))
+    assert adj[1] == pytest.approx(0.008) and adj[1] < 0.01 < 0.004 * 3

@@ -196,7 +196,7 @@ except NMFInputError as err:
 # Poisson NMF fitted by EM) and tests them on its own blocks: a candidate's held-out
 # log-likelihood gain is compared with the gains of surrogates in which each unit's train
 # is shifted in time by its own random lag, which keeps every rate and every drift but
-# breaks co-firing. p-values are Bonferroni-adjusted over candidates; assemblies with
+# breaks co-firing. p-values are Holm-adjusted over candidates; assemblies with
 # adjusted p < 0.01 are kept. Members are the units whose leave-one-out score
 # (how much more they fire when the *other* members say the assembly is on) passes a
 # Bonferroni threshold over units. The module docstring of `nmfbio.assemblies.detect`

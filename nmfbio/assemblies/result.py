@@ -132,7 +132,7 @@ class AssemblyResult:
         Bins × assemblies: probability the assembly is on (gated NMF) or the activation
         strength (ICA). Index = bin names; column ``t_start`` is in :attr:`bin_times`.
     pvalues : pandas.Series
-        Bonferroni-adjusted held-out p-value per assembly (NaN for ICA).
+        Holm-adjusted held-out p-value per assembly (NaN for ICA).
     events : pandas.DataFrame
         Activation events (see :func:`events_table`).
     background_rate : pandas.Series

@@ -84,7 +84,7 @@ def assemblies_section(path: Path) -> Section:
         if not ica:
             sec.figure(res.plot_null(), "Held-out log-likelihood gain of each assembly "
                        "(line) against the gains of shift surrogates of the test blocks "
-                       "(histogram); title: Bonferroni-adjusted p-value.")
+                       "(histogram); title: Holm-adjusted p-value.")
         sec.table(summary_table(res), "Per assembly: members, adjusted held-out p-value, "
                   "activation events and held-out gain.")
         sec.table(members_table(res), "Members of each assembly, strongest first"
