@@ -246,3 +246,13 @@ def test_holm_adjustment_controls_like_bonferroni_and_is_never_weaker():
     # a second weak candidate passes under Holm and not under Bonferroni (0.004 · 3 > 0.01)
     adj = _holm(np.array([1e-9, 0.004, 0.5]))
     assert adj[1] == pytest.approx(0.008) and adj[1] < 0.01 < 0.004 * 3
+
+
+def test_oracle_membership_reference():
+    from nmfbio.datasets.assemblies import oracle_membership
+
+    rec = planted_assemblies(seed=2)
+    assert [sorted(m) for m in oracle_membership(rec)] == [sorted(m) for m in rec.members]
+    # gain 1: assemblies leave no trace, so the oracle's rule finds (almost) no member
+    flat = planted_assemblies(seed=2, gain=1.0)
+    assert sum(len(m) for m in oracle_membership(flat)) <= 1
