@@ -327,29 +327,55 @@ def sparse_model_at(indptr, indices, W, H):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _hals_column(u, a, g, l1, max_inner, rel_tol):
-    """Up to ``max_inner`` exact coordinate sweeps of one column's NNLS subproblem."""
-    r = u.shape[0]
-    first = -1.0
+def _hals_rows(U, A, g, l1, max_inner, rel_tol):
+    """Up to ``max_inner`` exact coordinate sweeps of each row's NNLS subproblem
+    ``min ½ uᵀ g u − aᵀu + l1·u, u ≥ 0`` (rows of ``U``/``A``, shape (n_rows, r)).
+
+    Rows are independent; the loop runs coordinate-outer, row-inner so that the rows are
+    updated side by side (the compiler vectorises across rows; one row at a time ran ~6×
+    slower on 96×500 rank 5). Each row does the same operations in the same order as a
+    sweep of that row alone, and stops after the sweep whose squared change falls below
+    ``rel_tol`` times that of its first sweep.
+    """
+    nrow, r = U.shape
+    first = np.full(nrow, -1.0)
+    change = np.zeros(nrow)
+    active = np.ones(nrow, dtype=np.bool_)
     for _ in range(max_inner):
-        change = 0.0
+        change[:] = 0.0
         for k in range(r):
             gkk = g[k, k]
             if gkk <= 0.0:
                 continue
-            s = a[k] - l1[k]
-            for q in range(r):
-                s -= g[k, q] * u[q]
-            new = u[k] + s / gkk
-            if new < 0.0:
-                new = 0.0
-            dlt = new - u[k]
-            change += dlt * dlt
-            u[k] = new
-        if first < 0.0:
-            first = change
-        if change <= rel_tol * first:
+            inv = 1.0 / gkk
+            for i in range(nrow):
+                if not active[i]:
+                    continue
+                s = A[i, k] - l1[k]
+                for q in range(r):
+                    s -= g[k, q] * U[i, q]
+                new = U[i, k] + s * inv
+                if new < 0.0:
+                    new = 0.0
+                dlt = new - U[i, k]
+                change[i] += dlt * dlt
+                U[i, k] = new
+        n_active = 0
+        for i in range(nrow):
+            if active[i]:
+                if first[i] < 0.0:
+                    first[i] = change[i]
+                if change[i] <= rel_tol * first[i]:
+                    active[i] = False
+                else:
+                    n_active += 1
+        if n_active == 0:
             break
+
+
+#: Rows per task of the parallel HALS sweep (fixed, so a row's result does not depend on
+#: the batch or the thread count).
+_HALS_CHUNK = 64
 
 
 @njit(parallel=True, cache=True, fastmath=_FAST)
@@ -359,22 +385,24 @@ def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
     is swept up to ``max_inner`` times (exact coordinate minimisation), until its squared
     change falls below ``rel_tol`` times that of its first sweep."""
     B, ncol, _ = U.shape
-    for t in prange(B * ncol):
-        b = t // ncol
+    n_chunks = (ncol + _HALS_CHUNK - 1) // _HALS_CHUNK
+    for t in prange(B * n_chunks):
+        b = t // n_chunks
         if active[b]:
-            j = t - b * ncol
-            _hals_column(U[b, j], A[b, j], G[b], l1[b], max_inner, rel_tol)
+            lo = (t - b * n_chunks) * _HALS_CHUNK
+            hi = min(lo + _HALS_CHUNK, ncol)
+            _hals_rows(U[b, lo:hi], A[b, lo:hi], G[b], l1[b], max_inner, rel_tol)
 
 
 @njit(cache=True, fastmath=_FAST)
 def hals_columns_serial(A, G, U, active, l1, max_inner, rel_tol):
-    """:func:`hals_columns` in one thread."""
+    """:func:`hals_columns` in one thread (same chunks, so the same result)."""
     B, ncol, _ = U.shape
-    for t in range(B * ncol):
-        b = t // ncol
+    for b in range(B):
         if active[b]:
-            j = t - b * ncol
-            _hals_column(U[b, j], A[b, j], G[b], l1[b], max_inner, rel_tol)
+            for lo in range(0, ncol, _HALS_CHUNK):
+                hi = min(lo + _HALS_CHUNK, ncol)
+                _hals_rows(U[b, lo:hi], A[b, lo:hi], G[b], l1[b], max_inner, rel_tol)
 
 
 @njit(parallel=True, cache=True)
@@ -414,12 +442,14 @@ def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_to
     HH = np.dot(Ht.T, Ht)
     for it in range(max_iter):
         A = np.dot(X, Ht)              # (m, r); HᵀH of the last iteration is this one's G
-        for i in range(m):
-            _hals_column(W[i], A[i], HH, l1w, inner_W, rel_tol)
+        for lo in range(0, m, _HALS_CHUNK):
+            hi = min(lo + _HALS_CHUNK, m)
+            _hals_rows(W[lo:hi], A[lo:hi], HH, l1w, inner_W, rel_tol)
         A2 = np.dot(X.T, W)            # (n, r)
         G2 = np.dot(W.T, W)
-        for j in range(n):
-            _hals_column(Ht[j], A2[j], G2, l1h, inner_H, rel_tol)
+        for lo in range(0, n, _HALS_CHUNK):
+            hi = min(lo + _HALS_CHUNK, n)
+            _hals_rows(Ht[lo:hi], A2[lo:hi], G2, l1h, inner_H, rel_tol)
         HH = np.dot(Ht.T, Ht)
         cross = 0.0
         for j in range(n):
