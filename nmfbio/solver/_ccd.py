@@ -378,6 +378,16 @@ def _hals_rows(U, A, g, l1, max_inner, rel_tol):
 _HALS_CHUNK = 64
 
 
+@njit(cache=True, fastmath=_FAST)
+def _hals_chunks(U, A, g, l1, max_inner, rel_tol):
+    """:func:`_hals_rows` over all rows of ``U`` in the fixed chunks of the parallel sweep
+    (so that serial and parallel sweeps give the same result)."""
+    n = U.shape[0]
+    for lo in range(0, n, _HALS_CHUNK):
+        hi = min(lo + _HALS_CHUNK, n)
+        _hals_rows(U[lo:hi], A[lo:hi], g, l1, max_inner, rel_tol)
+
+
 @njit(parallel=True, cache=True, fastmath=_FAST)
 def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
     """HALS for min ½‖X − F U‖² + Σ l1·u column by column, in parallel: with ``A``
@@ -397,12 +407,9 @@ def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
 @njit(cache=True, fastmath=_FAST)
 def hals_columns_serial(A, G, U, active, l1, max_inner, rel_tol):
     """:func:`hals_columns` in one thread (same chunks, so the same result)."""
-    B, ncol, _ = U.shape
-    for b in range(B):
+    for b in range(U.shape[0]):
         if active[b]:
-            for lo in range(0, ncol, _HALS_CHUNK):
-                hi = min(lo + _HALS_CHUNK, ncol)
-                _hals_rows(U[b, lo:hi], A[b, lo:hi], G[b], l1[b], max_inner, rel_tol)
+            _hals_chunks(U[b], A[b], G[b], l1[b], max_inner, rel_tol)
 
 
 @njit(parallel=True, cache=True)
@@ -442,14 +449,10 @@ def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_to
     HH = np.dot(Ht.T, Ht)
     for it in range(max_iter):
         A = np.dot(X, Ht)              # (m, r); HᵀH of the last iteration is this one's G
-        for lo in range(0, m, _HALS_CHUNK):
-            hi = min(lo + _HALS_CHUNK, m)
-            _hals_rows(W[lo:hi], A[lo:hi], HH, l1w, inner_W, rel_tol)
+        _hals_chunks(W, A, HH, l1w, inner_W, rel_tol)
         A2 = np.dot(X.T, W)            # (n, r)
         G2 = np.dot(W.T, W)
-        for lo in range(0, n, _HALS_CHUNK):
-            hi = min(lo + _HALS_CHUNK, n)
-            _hals_rows(Ht[lo:hi], A2[lo:hi], G2, l1h, inner_H, rel_tol)
+        _hals_chunks(Ht, A2, G2, l1h, inner_H, rel_tol)
         HH = np.dot(Ht.T, Ht)
         cross = 0.0
         for j in range(n):
