@@ -28,10 +28,11 @@ from nmfbio.errors import DataWarning, NMFInputError
 from nmfbio.matching import cosine_matrix
 from nmfbio.programs.select import (
     BLOCK_VALUES,
-    cell_blocks,
     library_sizes,
+    moments_from_sums,
     normalize_for_nmf,
     overdispersed_genes,
+    scaled_sums,
 )
 from nmfbio.solver import refit_H
 
@@ -193,26 +194,6 @@ def _centre_without_outliers(run_W, W):
     return out, dropped
 
 
-def _usage_products(counts, cells, factor, U):
-    """``UᵀX_cp`` (k × genes) and the per-gene sums of ``X_cp`` and ``X_cp²``, where
-    ``X_cp = diag(factor) @ counts[cells]`` (counts per cell), a block of cells at a time."""
-    n_genes = counts.shape[1]
-    UtX = np.zeros((U.shape[1], n_genes))
-    s1, s2 = np.zeros(n_genes), np.zeros(n_genes)
-    for pos, block in cell_blocks(counts, cells):
-        if sp.issparse(block):
-            scaled = sp.csr_matrix(sp.diags(factor[pos]) @ block)
-            s1 += np.asarray(scaled.sum(axis=0)).ravel()
-            s2 += np.asarray(scaled.multiply(scaled).sum(axis=0)).ravel()
-            UtX += np.asarray(scaled.T @ U[pos]).T
-        else:
-            scaled = block * factor[pos, None]
-            s1 += scaled.sum(axis=0)
-            s2 += np.einsum("ij,ij->j", scaled, scaled)
-            UtX += U[pos].T @ scaled
-    return UtX, s1, s2
-
-
 def _nnls_gram(G, B):
     """Exact non-negative least squares from the normal equations: column j of the result is
     ``argmin_{s ≥ 0} ‖X_j − U s‖²`` given ``G = UᵀU`` (k × k) and ``B = UᵀX`` (k × n), so X
@@ -347,15 +328,13 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     # gene scores: regression of z-scored X_cp on the usages. Both need only UᵀX_cp and the
     # genes' moments, gathered a block of cells at a time (X_cp is never formed)
     U = usage[live_cells]
-    UtX, s1, s2 = _usage_products(counts, cells, factor, U)
+    s1, s2, UtX = scaled_sums(counts, factor, cells, U)
     live_genes = np.flatnonzero(gene_tot > 0)
     Ue = U + 1e-12  # (U + ε)ᵀ X_cp = UᵀX_cp + ε · column sums of X_cp
     spectra = np.zeros((n_genes, k))
     spectra[live_genes] = _nnls_gram(Ue.T @ Ue, UtX[:, live_genes] + 1e-12 * s1[live_genes]).T
     spectra /= np.where(spectra.sum(axis=0) > 0, spectra.sum(axis=0), 1.0)
-    n_live = live_cells.size
-    mean = s1 / n_live
-    var = np.maximum(s2 / n_live - mean * mean, 0.0)
+    mean, var = moments_from_sums(s1, s2, live_cells.size)
     sd = np.where(var > 0, np.sqrt(var), 1.0)
     UtZ = (UtX - np.outer(U.sum(axis=0), mean)) / sd
     scores = np.linalg.lstsq(U.T @ U, UtZ, rcond=None)[0].T  # genes × k

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["library_sizes", "overdispersed_genes", "normalize_for_nmf", "gene_moments",
-           "cell_blocks", "median_scale"]
+           "cell_blocks", "median_scale", "scaled_sums", "moments_from_sums"]
 
 #: values per block of cells when a dense matrix is processed a block at a time (2 MB)
 BLOCK_VALUES = 1 << 18
@@ -57,23 +57,59 @@ def cell_blocks(counts, cells=None, block_values=BLOCK_VALUES):
             yield pos, np.asarray(block, dtype=np.float64)
 
 
-def _scaled_moments(counts, factor, cells=None):
-    """Per-gene mean and variance of ``diag(factor) @ counts[cells]``, a block at a time."""
-    s1 = np.zeros(counts.shape[1])
-    s2 = np.zeros(counts.shape[1])
+def scaled_sums(counts, factor, cells=None, U=None):
+    """Per-gene sums of ``X_s`` and ``X_s²`` for ``X_s = diag(factor) @ counts[cells]``, and
+    ``UᵀX_s`` when ``U`` (rows matching ``cells``) is given, a block of cells at a time
+    (``X_s`` is never formed).
+
+    Returns
+    -------
+    s1, s2 : ndarray (n_genes,)
+    UtX : ndarray (k, n_genes), or None without ``U``
+
+    Examples
+    --------
+    >>> C = np.array([[1.0, 0.0], [2.0, 4.0]])
+    >>> s1, s2, UtX = scaled_sums(C, np.array([2.0, 1.0]), U=np.ones((2, 1)))
+    >>> s1.tolist(), s2.tolist(), UtX.tolist()
+    ([4.0, 4.0], [8.0, 16.0], [[4.0, 4.0]])
+    """
+    n_genes = counts.shape[1]
+    s1, s2 = np.zeros(n_genes), np.zeros(n_genes)
+    UtX = None if U is None else np.zeros((U.shape[1], n_genes))
     for pos, block in cell_blocks(counts, cells):
         f = factor[pos]
         if sp.issparse(block):
             scaled = sp.csr_matrix(sp.diags(f) @ block)
             s1 += np.asarray(scaled.sum(axis=0)).ravel()
             s2 += np.asarray(scaled.multiply(scaled).sum(axis=0)).ravel()
+            if U is not None:
+                UtX += np.asarray(scaled.T @ U[pos]).T
         else:
             scaled = block * f[:, None]
             s1 += scaled.sum(axis=0)
             s2 += np.einsum("ij,ij->j", scaled, scaled)
-    n = counts.shape[0] if cells is None else len(cells)
+            if U is not None:
+                UtX += U[pos].T @ scaled
+    return s1, s2, UtX
+
+
+def moments_from_sums(s1, s2, n):
+    """Per-gene mean and (population) variance from the sums of :func:`scaled_sums`.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in moments_from_sums(np.array([4.0]), np.array([10.0]), 2)]
+    [[2.0], [1.0]]
+    """
     mean = s1 / n
     return mean, np.maximum(s2 / n - mean * mean, 0.0)
+
+
+def _scaled_moments(counts, factor, cells=None):
+    """Per-gene mean and variance of ``diag(factor) @ counts[cells]``, a block at a time."""
+    s1, s2, _ = scaled_sums(counts, factor, cells)
+    return moments_from_sums(s1, s2, counts.shape[0] if cells is None else len(cells))
 
 
 def gene_moments(M):
