@@ -82,6 +82,29 @@ def test_bad_expression_input():
         nmfbio.programs.find(ad.X, ranks=[2])
 
 
+def test_bad_expression_input_is_found_in_any_block():
+    """The raw-count check runs a block of cells at a time: a bad value far from the first
+    block, in dense or sparse storage, is still found; non-numeric values are refused."""
+    import anndata
+    import scipy.sparse as sp
+
+    from nmfbio.programs.select import BLOCK_VALUES
+
+    ad, _, _ = programs_counts(n_cells=50, n_genes=100, n_types=2, seed=1)
+    n_cells = 3 * BLOCK_VALUES // 100 + 7      # several blocks of cells
+    X = np.tile(ad.X, (n_cells // 50 + 1, 1))[:n_cells].astype(np.float64)
+    for value, match in ((np.nan, "non-finite"), (-1.0, "negative"), (0.5, "not integers")):
+        bad = X.copy()
+        bad[-1, 3] = value
+        for M in (bad, sp.csr_matrix(bad)):
+            with pytest.raises(nmfbio.NMFInputError, match=match):
+                nmfbio.programs.find(anndata.AnnData(M), ranks=[2])
+    text = anndata.AnnData(np.ones((5, 3)))
+    text.layers["counts"] = np.full((5, 3), "a", dtype=object)
+    with pytest.raises(nmfbio.NMFInputError, match="numeric cells × genes matrix"):
+        nmfbio.programs.find(text, ranks=[2], layer="counts")
+
+
 def _kinds_of(X):
     """The same counts as dense int32, float32, float64, CSR and CSC."""
     import scipy.sparse as sp
