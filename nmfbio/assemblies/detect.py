@@ -119,10 +119,12 @@ def membership(X, fit, *, alpha=0.05):
     """
     n_units, k = fit.W.shape
     threshold = stats.norm.isf(alpha / max(n_units, 1))
-    z = np.zeros((n_units, k))
-    gain = np.ones((n_units, k))
     logit_pi = np.log(fit.pi) - np.log1p(-fit.pi)
     bg, W, Q = fit.background(), fit.W, fit.q
+    # each component's gate without any unit's own spikes left out yet (q_all), and the
+    # leave-one-out gates of its members (O, E, V of the score statistic)
+    q_all = np.empty_like(Q)
+    loo = []
     for c in range(k):
         members = np.flatnonzero(W[:, c] > 0)
         # μ⁽⁻ᶜ⁾ (background + the other components' posterior rates) of the members
@@ -130,19 +132,20 @@ def membership(X, fit, *, alpha=0.05):
         mu_m = np.maximum(mu_m, 1e-12)
         contrib = X[members] * np.log1p(W[members, c][:, None] / mu_m) - W[members, c][:, None]
         llr = logit_pi[c] + contrib.sum(axis=0)
-        q_all = 1.0 / (1.0 + np.exp(-np.clip(llr, -700, 700)))
-        # every unit against the full gate (a non-member does not enter its own gate) ...
-        others = Q @ q_all, Q @ q_all ** 2
-        E = bg @ q_all + W @ others[0] - W[:, c] * (Q[c] @ q_all)
-        V = bg @ q_all ** 2 + W @ others[1] - W[:, c] * (Q[c] @ q_all ** 2)
-        O = X @ q_all
-        # ... and each member against the gate without itself (leave one out)
+        q_all[c] = 1.0 / (1.0 + np.exp(-np.clip(llr, -700, 700)))
         q_loo = 1.0 / (1.0 + np.exp(-np.clip(llr[None, :] - contrib, -700, 700)))
-        O[members] = (q_loo * X[members]).sum(axis=1)
-        E[members] = (q_loo * mu_m).sum(axis=1)
-        V[members] = (q_loo ** 2 * mu_m).sum(axis=1)
-        z[:, c] = (O - E) / np.sqrt(np.maximum(V, 1e-12))
-        gain[:, c] = 1.0 + W[:, c] / np.maximum(bg.mean(axis=1), 1e-12)
+        loo.append((members, (q_loo * X[members]).sum(axis=1), (q_loo * mu_m).sum(axis=1),
+                    (q_loo ** 2 * mu_m).sum(axis=1)))
+    # every unit against the full gates at once (a non-member does not enter its own gate):
+    # expected count under background + the other components, and its variance
+    A, A2 = Q @ q_all.T, Q @ (q_all ** 2).T
+    E = bg @ q_all.T + W @ A - W * np.diag(A)
+    V = bg @ (q_all ** 2).T + W @ A2 - W * np.diag(A2)
+    O = X @ q_all.T
+    for c, (members, o, e, v) in enumerate(loo):
+        O[members, c], E[members, c], V[members, c] = o, e, v
+    z = (O - E) / np.sqrt(np.maximum(V, 1e-12))
+    gain = 1.0 + W / np.maximum(bg.mean(axis=1), 1e-12)[:, None]
     return z, z > threshold, gain
 
 
@@ -181,6 +184,11 @@ def _fragments(X, fit, is_member, keep):
     k = fit.W.shape[1]
     bg = fit.background()
     threshold = FRAGMENT_Z / np.sqrt(X.shape[1])
+    logit_pi = np.log(fit.pi) - np.log1p(-fit.pi)
+    # each component's per-unit evidence rows, computed once (a pair sums a subset of them)
+    units = [np.flatnonzero(fit.W[:, c] > 0) for c in range(k)]
+    rows = [X[u] * np.log1p(fit.W[u, c][:, None] / np.maximum(bg[u], 1e-300)) if keep[c]
+            else None for c, u in enumerate(units)]
     for a in range(k):
         for b in range(a + 1, k):
             if not (keep[a] and keep[b]):
@@ -190,18 +198,20 @@ def _fragments(X, fit, is_member, keep):
             if only_a.sum() < MIN_MEMBERS or only_b.sum() < MIN_MEMBERS:
                 continue
             post = []
-            for c, units in ((a, only_a), (b, only_b)):
-                w = np.where(units, fit.W[:, c], 0.0)
-                llr = _gate_llr_rows(X, w, bg) + np.log(fit.pi[c]) - np.log1p(-fit.pi[c])
+            for c, alone in ((a, only_a), (b, only_b)):
+                use = alone[units[c]]
+                llr = rows[c][use].sum(axis=0) - fit.W[units[c][use], c].sum() + logit_pi[c]
                 post.append(1.0 / (1.0 + np.exp(-np.clip(llr, -700, 700))))
             if np.corrcoef(post[0], post[1])[0, 1] > threshold:
                 pairs.append((a, b))
     return pairs
 
 
-def _refine(X, fit, *, timescale, alpha, max_iter, rounds=4, tol=SEARCH_TOL):
+def _refine(X, fit, *, timescale, alpha, max_iter, rounds=4, tol=SEARCH_TOL, Xs=None):
     """Membership test → zero the non-members → refit, until stable; drop weak duplicates
-    and join fragments of one assembly."""
+    and join fragments of one assembly. ``Xs``: X as CSC for the solver (made once here when
+    not given: the solver's per-call conversion of dense counts was a tenth of the time)."""
+    Xs = sp.csc_matrix(X) if Xs is None else Xs
     members = None
     for _ in range(rounds):
         z, is_member, _ = membership(X, fit, alpha=alpha)
@@ -226,7 +236,7 @@ def _refine(X, fit, *, timescale, alpha, max_iter, rounds=4, tol=SEARCH_TOL):
         if not keep.any():
             return None
         W = np.where(members, np.maximum(fit.W[:, keep], 1e-3 * fit.W[:, keep].max()), 0.0)
-        fit = gated_nmf(X, q[keep], W_init=W, B_init=fit.B, timescale=timescale,
+        fit = gated_nmf(Xs, q[keep], W_init=W, B_init=fit.B, timescale=timescale,
                         max_iter=max_iter, tol=tol)
     return fit
 
@@ -241,7 +251,8 @@ def _propose(X, n_candidates, *, extra, timescale, seed, alpha, max_iter, rounds
     ``n_candidates`` (a fixed rank) makes one round with exactly that many patterns.
     """
     Xd = _dense(X)
-    base = gated_nmf(X, None, timescale=timescale, max_iter=100, tol=SEARCH_TOL)
+    Xs = sp.csc_matrix(Xd)
+    base = gated_nmf(Xs, None, timescale=timescale, max_iter=100, tol=SEARCH_TOL)
     fit, n_sig0 = None, 0
     for r in range(1 if n_candidates is not None else rounds):
         expected = base.background() if fit is None else fit.background() + fit.W @ fit.q
@@ -261,9 +272,9 @@ def _propose(X, n_candidates, *, extra, timescale, seed, alpha, max_iter, rounds
         q_new = (R > np.quantile(R, START_QUANTILE, axis=1, keepdims=True)).astype(np.float64)
         k_before = 0 if fit is None else fit.W.shape[1]
         q0 = q_new if fit is None else np.vstack([fit.q, q_new])
-        new = gated_nmf(X, q0, B_init=base.B if fit is None else fit.B, timescale=timescale,
+        new = gated_nmf(Xs, q0, B_init=base.B if fit is None else fit.B, timescale=timescale,
                         max_iter=max_iter, tol=SEARCH_TOL)
-        new = _refine(X, new, timescale=timescale, alpha=alpha, max_iter=max_iter)
+        new = _refine(Xd, new, timescale=timescale, alpha=alpha, max_iter=max_iter, Xs=Xs)
         log.info("assemblies: round %d, %d pattern(s) tried, %d candidate(s) kept", r + 1,
                  n_new, 0 if new is None else new.W.shape[1])
         if new is None or new.W.shape[1] <= k_before:
@@ -289,8 +300,13 @@ def _heldout(X, W, pi, *, timescale, n_surrogates, seed):
     for s in range(n_surrogates):
         cols = (nz.cols + rng.integers(0, n_bins, size=n_units)[nz.rows]) % n_bins
         null[s] = _mixture_gain(llr_from_terms(terms, cols, n_bins, W), pi).sum(axis=1)
+    return observed, null, _tail_p(observed, null)
+
+
+def _tail_p(observed, null):
+    """One-sided p-value of each observed gain against its surrogate gains (columns)."""
     z = (observed - null.mean(axis=0)) / np.maximum(null.std(axis=0, ddof=1), 1e-12)
-    return observed, null, stats.norm.sf(z)
+    return stats.norm.sf(z)
 
 
 def _jaccard(a, b):
@@ -342,9 +358,8 @@ def _significant_candidates(X, block_ids, *, rank, extra, timescale, seed, max_i
     pi = np.array([cands[cl[0]][2] for cl in clusters])
     gain = np.array([sum(cands[j][3] for j in cl) for cl in clusters])
     null = np.stack([np.sum([cands[j][4] for j in cl], axis=0) for cl in clusters], axis=1)
-    z = (gain - null.mean(axis=0)) / np.maximum(null.std(axis=0, ddof=1), 1e-12)
-    # the normal tail beyond the surrogates is an extrapolation: report no less than P_FLOOR
-    p = np.maximum(stats.norm.sf(z), P_FLOOR)
+    # the tail beyond the surrogates is an extrapolation: report no less than P_FLOOR
+    p = np.maximum(_tail_p(gain, null), P_FLOOR)
     return W, pi, _holm(p), gain, null, n_sig0
 
 
@@ -463,9 +478,10 @@ def detect(data, *, bin_width=None, window=None, rank=None, timescale=30.0, bloc
         log.info("assemblies: %d distinct significant candidate(s) of %d", chosen.size,
                  p_c.size)
         if chosen.size:
-            fit = gated_nmf(X, None, W_init=W_c[:, chosen], pi_init=pi_c[chosen],
+            Xs = sp.csc_matrix(X)
+            fit = gated_nmf(Xs, None, W_init=W_c[:, chosen], pi_init=pi_c[chosen],
                             timescale=ts_bins, max_iter=max_iter)
-            fit = _refine(X, fit, timescale=ts_bins, alpha=member_alpha, max_iter=max_iter,
+            fit = _refine(X, fit, timescale=ts_bins, alpha=member_alpha, max_iter=max_iter, Xs=Xs,
                           tol=1e-7)
     else:
         n_sig = 0

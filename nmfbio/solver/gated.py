@@ -64,6 +64,14 @@ def _background(B, left, frac, i, t):
     return B[i, left[t]] * (1.0 - frac[t]) + B[i, left[t] + 1] * frac[t]
 
 
+@numba.njit(parallel=True, cache=_CACHE)
+def _background_dense(B, left, frac, out):
+    """``out[i, t] = B[i, left_t] (1 − frac_t) + B[i, left_t + 1] frac_t`` (rows in parallel)."""
+    for i in numba.prange(B.shape[0]):
+        for t in range(left.size):
+            out[i, t] = B[i, left[t]] * (1.0 - frac[t]) + B[i, left[t] + 1] * frac[t]
+
+
 @numba.njit(cache=_CACHE)
 def _em_range(t0, t1, indptr, rows, vals, B, W, comp_ptr, comp_idx, q_idle, idle, q, left,
               frac, update, numB, numW):
@@ -205,8 +213,10 @@ class GatedFit:
         Computed once and cached (treat it as read-only).
         """
         if getattr(self, "_bg", None) is None:
-            self._bg = (self.B[:, self._left] * (1.0 - self._frac)
-                        + self.B[:, self._left + 1] * self._frac)
+            self._bg = np.empty((self.B.shape[0], self._left.size))
+            with KERNEL_LOCK:
+                _background_dense(np.ascontiguousarray(self.B, dtype=np.float64),
+                                  self._left, np.ascontiguousarray(self._frac), self._bg)
         return self._bg
 
 
