@@ -17,7 +17,7 @@ not a dependency; ``--elephant-budget`` caps its time).
 
 Usage::
 
-    python benchmarks/assemblies.py                   # 10 seeds, 20 nulls, big case
+    python benchmarks/assemblies.py                   # 30 seeds, 40 nulls, big case
     python benchmarks/assemblies.py --seeds 3 --nulls 3 --no-big   # quick look
 """
 
@@ -185,8 +185,8 @@ def big(out, elephant_budget):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--nulls", type=int, default=20)
+    p.add_argument("--seeds", type=int, default=30)
+    p.add_argument("--nulls", type=int, default=40)
     p.add_argument("--no-big", action="store_true")
     p.add_argument("--elephant-budget", type=float, default=600.0)
     args = p.parse_args(argv)

@@ -112,14 +112,18 @@ def planted_results():
 
 
 def test_detect_recovers_planted_assemblies(planted_results):
-    """Issue 7's generator, three seeds: the number of assemblies, members and activations."""
+    """Issue 7's generator, three seeds: the number of assemblies, members and activations.
+
+    Floors per assembly (Jaccard 0.7: seed 3's rare A1, π = 0.012, loses 3 low-rate members
+    of 10 with 5 folds, 2 with 3 folds); the distribution over 30 seeds is measured in
+    ``benchmarks/assemblies.py``."""
     for rec, res in planted_results:
         assert res.n_assemblies == 3
         oracle = oracle_activation(rec)
         for j, truth in enumerate(rec.members):
             jac = [_jaccard(_units(m), truth) for m in res.members]
             k = int(np.argmax(jac))
-            assert jac[k] >= 0.75
+            assert jac[k] >= 0.7
             c = np.corrcoef(res.activations.iloc[:, k], rec.active[j])[0, 1]
             c_oracle = np.corrcoef(oracle[j], rec.active[j])[0, 1]
             assert c >= 0.75 * c_oracle

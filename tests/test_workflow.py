@@ -149,6 +149,7 @@ def test_assemblies_domain_on_a_spike_table(tmp_path):
     log = (tmp_path / "logs" / "assemblies" / "detect.log").read_text()
     assert res.summary() in log
     html = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
-    assert f"Neural assemblies: {res.n_assemblies} assemblies" in html
+    k = res.n_assemblies
+    assert f"Neural assemblies: {k} assembl{'y' if k == 1 else 'ies'}" in html
     assert not (tmp_path / "results" / "data").exists()  # no conversion, no model selection
     assert _repo_files() == before

@@ -191,7 +191,7 @@ except NMFInputError as err:
 # %% [markdown]
 # ## 2. Detection
 #
-# `detect` cuts the recording into 10 s blocks dealt to three folds. Each fold proposes
+# `detect` cuts the recording into 10 s blocks dealt to five folds. Each fold proposes
 # candidate assemblies from the other folds' blocks (PCA/ICA of the residuals seeds a gated
 # Poisson NMF fitted by EM) and tests them on its own blocks: a candidate's held-out
 # log-likelihood gain is compared with the gains of surrogates in which each unit's train
