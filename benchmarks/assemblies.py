@@ -61,6 +61,24 @@ def score(rec, res):
     return rows, false
 
 
+def extra_spikes(rec):
+    """Expected spikes each planted assembly adds over the recording (its evidence):
+    activations × Σ over members of (gain − 1) × the member's mean rate per bin."""
+    return [float(rec.active[j].sum() * (rec.gain - 1.0) * rec.rates[m].mean(axis=1).sum()
+                  * rec.bin_width) for j, m in enumerate(rec.members)]
+
+
+def _by_evidence(J, evidence, out, name):
+    """Found (Jaccard ≥ 0.5) and exact (≥ 0.9) planted assemblies per evidence class."""
+    parts = []
+    for lo, hi in ((0, 700), (700, 1000), (1000, np.inf)):
+        m = (evidence >= lo) & (evidence < hi)
+        label = f"≥ {lo}" if hi == np.inf else f"{lo}–{hi}"
+        parts.append(f"{label}: {int((J[m] >= 0.5).sum())}/{int(m.sum())} found, "
+                     f"{int((J[m] >= 0.9).sum())} at J ≥ 0.9")
+    out(f"{name:9s}: by extra spikes per planted assembly: " + "; ".join(parts))
+
+
 def accuracy(n_seeds, n_nulls, out):
     oracle_j = []
     for seed in range(n_seeds):
@@ -75,10 +93,11 @@ def accuracy(n_seeds, n_nulls, out):
                "pca/ica": lambda X: ica_baseline(X, bin_width=0.025)}
     for name, run in methods.items():
         right = false = 0
-        pairs = []
+        pairs, evidence = [], []
         t0 = time.perf_counter()
         for seed in range(n_seeds):
             rec = planted_assemblies(seed=seed)
+            evidence += extra_spikes(rec)
             res = run(rec.counts)
             rows, f = score(rec, res)
             right += res.n_assemblies == len(rec.members)
@@ -97,6 +116,7 @@ def accuracy(n_seeds, n_nulls, out):
             f"of oracle for {int((C >= 0.8).sum())}/{C.size} (median {np.median(C):.2f}); false "
             f"assemblies {false}; nulls with any assembly {null_hits}/{n_nulls} "
             f"[{time.perf_counter() - t0:.0f} s]")
+        _by_evidence(J, np.array(evidence), out, name)
 
 
 def _elephant_cad(rec, budget):
