@@ -165,8 +165,12 @@ def _gate_llr_rows(X, w, bg):
     units = np.flatnonzero(w > 0)
     if units.size == 0:
         return np.zeros(X.shape[1])
-    terms = X[units] * np.log1p(w[units][:, None] / np.maximum(bg[units], 1e-300))
-    return terms.sum(axis=0) - w[units].sum()
+    return _unit_evidence(X, w, bg, units).sum(axis=0) - w[units].sum()
+
+
+def _unit_evidence(X, w, bg, units):
+    """Per unit in ``units`` and bin, ``x log(1 + w / b)`` (dense rows)."""
+    return X[units] * np.log1p(w[units][:, None] / np.maximum(bg[units], 1e-300))
 
 
 def _evidence(X, fit):
@@ -198,8 +202,8 @@ def _fragments(X, fit, is_member, keep):
     logit_pi = np.log(fit.pi) - np.log1p(-fit.pi)
     # each component's per-unit evidence rows, computed once (a pair sums a subset of them)
     units = [np.flatnonzero(fit.W[:, c] > 0) for c in range(k)]
-    rows = [X[u] * np.log1p(fit.W[u, c][:, None] / np.maximum(bg[u], 1e-300)) if keep[c]
-            else None for c, u in enumerate(units)]
+    rows = [_unit_evidence(X, fit.W[:, c], bg, u) if keep[c] else None
+            for c, u in enumerate(units)]
     for a in range(k):
         for b in range(a + 1, k):
             if not (keep[a] and keep[b]):

@@ -69,7 +69,7 @@ def _background_dense(B, left, frac, out):
     """``out[i, t] = B[i, left_t] (1 − frac_t) + B[i, left_t + 1] frac_t`` (rows in parallel)."""
     for i in numba.prange(B.shape[0]):
         for t in range(left.size):
-            out[i, t] = B[i, left[t]] * (1.0 - frac[t]) + B[i, left[t] + 1] * frac[t]
+            out[i, t] = _background(B, left, frac, i, t)
 
 
 @numba.njit(cache=_CACHE)
