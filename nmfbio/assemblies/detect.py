@@ -56,11 +56,13 @@ search, not the test: the same held-out test given the *true* pattern of each mi
 assembly reaches z 3.3–8.4 (all 7 above 3.09, p < 0.001), but the pairwise co-firing of
 their members is at noise level (mean member-pair z 0.55–1.33, against a median of 2.42
 for the assemblies found; independent pairs scatter with sd 1), so no second-order start
-(PCA/ICA) points at them: a planted-clique-like search problem. Re-fitting a candidate
-that other folds found in a fold that did not find it (starting from its pattern,
-membership re-tested on that fold's training blocks) recovered none of the 7 missed
-assemblies in their 6 recordings and made 3 of the 6 report a false one (the pattern has
-seen that fold's test blocks), so it is not done.
+(PCA/ICA) points at them: a planted-clique-like search problem. For the four at z ≤ 4.8
+any search is unlikely to succeed (a rough bound: the best of the ~5·10⁸ sets of 8 among
+50 units scores about √(2 ln 5·10⁸) ≈ 6.3 on noise alone); those at 7.8–8.4 are at the
+margin. Re-fitting a candidate that other folds found in a fold that did not find it
+(starting from its pattern, membership re-tested on that fold's training blocks)
+recovered none of the 7 missed assemblies in their 6 recordings and made 3 of the 6
+report a false one (the pattern has seen that fold's test blocks), so it is not done.
 
 ``rank=`` fixes the number of candidates (the best ``rank`` are reported whatever their
 p-values). What is not here: the ICA maths (:mod:`nmfbio.assemblies.ica`), the result object
