@@ -218,8 +218,10 @@ def test_bad_input_errors():
         detect(np.ones((3, 100)))
     with pytest.raises(NMFInputError, match="bin_width must be > 0"):
         detect(np.ones((3, 100)), bin_width=0)
-    with pytest.raises(NMFInputError, match="too short"):
+    with pytest.raises(NMFInputError, match=r"too short.*block=10 s \(need at least 5 blocks"):
         detect(np.ones((3, 100)), bin_width=0.025)
+    with pytest.raises(NMFInputError, match="need at least 5 blocks, one per fold"):
+        detect(np.ones((3, 1600)), bin_width=0.025)  # 4 blocks of 10 s: one fold short
     from nmfbio.io import from_traces
 
     with pytest.raises(NMFInputError, match="calcium traces"):
