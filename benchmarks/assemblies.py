@@ -38,6 +38,9 @@ import nmfbio
 from nmfbio.assemblies import detect, ica_baseline
 from nmfbio.datasets.assemblies import oracle_activation, oracle_membership, planted_assemblies
 
+# the module (the package's `detect` attribute is the function): its fold count and test
+_detect = importlib.import_module("nmfbio.assemblies.detect")
+
 
 def _jaccard(a, b):
     a, b = set(a), set(b)
@@ -81,10 +84,11 @@ def oracle_heldout_z(rec, *, block=10.0, n_surrogates=50, seed=0):
     probability against the same shift surrogates, gains summed over the folds as in
     ``detect``: the z an assembly would reach had the search proposed it exactly.
     """
-    D = importlib.import_module("nmfbio.assemblies.detect")
+    D = _detect
     X = rec.counts
     block_ids = np.arange(X.shape[1]) // int(round(block / rec.bin_width))
-    ts = 30.0 / rec.bin_width / D.N_FOLDS
+    # detect's default background timescale, in test-fold bins as _significant_candidates uses
+    ts = detect.__kwdefaults__["timescale"] / rec.bin_width / D.N_FOLDS
     out = []
     for j, m in enumerate(rec.members):
         w = np.zeros((X.shape[0], 1))
