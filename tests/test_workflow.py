@@ -67,6 +67,63 @@ def test_invalid_config_is_refused(tmp_path):
     assert "consensus.shards = 4 exceeds consensus.restarts = 3" in done.stdout + done.stderr
 
 
+HOSTILE = "X $(touch INJ1) || touch INJ2 #"
+# keys whose value is a path: any string is a legal file name, so the schema accepts it and
+# the rules quote it; the end-to-end tests below run real files named with shell syntax
+PATH_KEYS = {"input", "signatures.reference", "assemblies.input"}
+
+
+def _leaf_keys(schema, prefix=""):
+    """Every key of the config schema that holds a value, dotted ('consensus.restarts'),
+    with one sample rule name for the per-rule resources."""
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        if sub.get("type") == "object" or "properties" in sub:
+            yield from _leaf_keys(sub, f"{key}.")
+            extra = sub.get("additionalProperties")
+            if isinstance(extra, dict):
+                yield from _leaf_keys(extra, f"{key}.consensus_shard.")
+        else:
+            yield key
+
+
+def _nested(key, value):
+    out = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def test_every_config_key_refuses_shell_syntax_by_name(tmp_path):
+    """A value that reaches a shell is validated by the schema: shell metacharacters in any
+    key but a path are refused with the key named (paths are quoted: tests below)."""
+    import yaml
+    from snakemake.utils import validate
+
+    schema = yaml.safe_load((REPO / "workflows" / "schemas" / "config.schema.yaml").read_text())
+    keys = sorted(_leaf_keys(schema))
+    assert {"layer", "rank_selection.ranks", "programs.ranks", "assemblies.window",
+            "resources.default.mem_mb", "resources.consensus_shard.runtime"} <= set(keys)
+    assert len(keys) >= 35
+    for key in keys:
+        config = {"input": "data.tsv"} | _nested(key, HOSTILE)
+        if key in PATH_KEYS:
+            validate(config, str(REPO / "workflows" / "schemas" / "config.schema.yaml"))
+            continue
+        with pytest.raises(Exception, match="Error validating config file") as info:
+            validate(config, str(REPO / "workflows" / "schemas" / "config.schema.yaml"))
+        where = "".join(f"[{part!r}]" for part in key.split("."))
+        assert f"On instance{where}" in str(info.value), key
+    # the issue's exploit through snakemake itself: refused, named, nothing run
+    (tmp_path / "bad.yaml").write_text(f"layer: {HOSTILE!r}\n")
+    done = _snakemake("--cores", "1", "--configfile", str(TEST_CONFIG),
+                      str(tmp_path / "bad.yaml"), "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode != 0
+    assert "On instance['layer']" in done.stdout + done.stderr
+    assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
+    assert not (tmp_path / "results").exists()
+
+
 def test_end_to_end_on_the_test_config(tmp_path):
     before = _repo_files()
     catalog = read_catalog(REPO / "nmfbio" / "datasets" / "data" / "breast21_sbs96.tsv")
@@ -77,10 +134,11 @@ def test_end_to_end_on_the_test_config(tmp_path):
     ref = con.W_frame()
     ref.columns = [f"REF{j + 1}" for j in range(k)]
     ref.index.name = "Type"
-    ref.to_csv(tmp_path / "reference.tsv", sep="\t")  # COSMIC layout
+    ref_name = f"reference {HOSTILE}.tsv"  # a legal file name full of shell syntax
+    ref.to_csv(tmp_path / ref_name, sep="\t")  # COSMIC layout
 
     report = _has_command("report")  # written alongside the workflow; test it once it exists
-    (tmp_path / "more.yaml").write_text(f"signatures: {{reference: reference.tsv}}\n"
+    (tmp_path / "more.yaml").write_text(f"signatures: {{reference: {ref_name!r}}}\n"
                                         f"report: {str(report).lower()}\n")
     done = _snakemake("--cores", "2", "--configfile", str(TEST_CONFIG),
                       str(tmp_path / "more.yaml"), "--directory", str(tmp_path), cwd=tmp_path)
@@ -118,6 +176,7 @@ def test_end_to_end_on_the_test_config(tmp_path):
     logs = {p.relative_to(tmp_path / "logs").as_posix() for p in (tmp_path / "logs").rglob("*.log")}
     assert {"convert.log", "rank/combine.log", f"consensus/k{k}/combine.log",
             "rank/shard-1-of-2.log", f"signatures/k{k}/plot.log"} <= logs
+    assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
     assert _repo_files() == before
 
 
@@ -131,9 +190,10 @@ def test_assemblies_domain_on_a_spike_table(tmp_path):
     rec = planted_assemblies(n_units=16, n_assemblies=1, duration=80, size_range=(6, 6),
                              active_range=(0.05, 0.05), seed=5)
     rows = [(u, 1000 * t) for u in rec.unit_ids for t in rec.trains[u]]
-    pd.DataFrame(rows, columns=["unit", "time"]).to_csv(tmp_path / "spikes.csv", index=False)
+    spikes = f"spikes {HOSTILE}.csv"  # a legal file name full of shell syntax
+    pd.DataFrame(rows, columns=["unit", "time"]).to_csv(tmp_path / spikes, index=False)
     (tmp_path / "assemblies.yaml").write_text(
-        "input: spikes.csv\ndomain: assemblies\nmodel_selection: false\nseed: 3\n"
+        f"input: {spikes!r}\ndomain: assemblies\nmodel_selection: false\nseed: 3\n"
         "assemblies: {bin_width: 0.025, window: [0, 80], time_unit: ms}\nreport: true\n")
     done = _snakemake("--cores", "2", "--configfile", str(tmp_path / "assemblies.yaml"),
                       "--directory", str(tmp_path), cwd=tmp_path)
@@ -152,4 +212,5 @@ def test_assemblies_domain_on_a_spike_table(tmp_path):
     k = res.n_assemblies
     assert f"Neural assemblies: {k} assembl{'y' if k == 1 else 'ies'}" in html
     assert not (tmp_path / "results" / "data").exists()  # no conversion, no model selection
+    assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
     assert _repo_files() == before

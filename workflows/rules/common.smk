@@ -3,6 +3,7 @@
 # `nmfbio` command in the rules.
 
 import re
+import shlex
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
@@ -56,27 +57,34 @@ def input_path(path=None):
     return path
 
 
+def shell_words(*words):
+    """Command-line words joined for a rule's shell, each one quoted (shlex.quote): a config
+    value is always one argument and never shell syntax, whatever the schema let through."""
+    return " ".join(shlex.quote(str(word)) for word in words)
+
+
 def reader_options():
-    """--samples-in / --layer for `nmfbio convert`, when set."""
+    """--samples-in / --layer for `nmfbio convert`, when set (quoted)."""
     opts = []
     if config["samples_in"]:
-        opts.append(f"--samples-in {config['samples_in']}")
+        opts += ["--samples-in", config["samples_in"]]
     if config["layer"]:
-        opts.append(f"--layer {config['layer']}")
-    return " ".join(opts)
+        opts += ["--layer", config["layer"]]
+    return shell_words(*opts)
 
 
 def assemblies_options():
-    """The options of `nmfbio assemblies detect` set in the config's `assemblies` section."""
+    """The options of `nmfbio assemblies detect` set in the config's `assemblies` section
+    (quoted)."""
     asm = config["assemblies"]
-    opts = [f"--bin-width {asm['bin_width']}", f"--method {asm['method']}",
-            f"--format {asm['format']}", f"--seed {config['seed']}"]
+    opts = ["--bin-width", asm["bin_width"], "--method", asm["method"],
+            "--format", asm["format"], "--seed", config["seed"]]
     if asm["window"] is not None:
-        opts.append(f"--window {asm['window'][0]} {asm['window'][1]}")
+        opts += ["--window", asm["window"][0], asm["window"][1]]
     for key in ("rank", "include", "time_unit", "sample_rate", "bins_in"):
         if asm[key] is not None:
-            opts.append(f"--{key.replace('_', '-')} {asm[key]}")
-    return " ".join(opts)
+            opts += [f"--{key.replace('_', '-')}", asm[key]]
+    return shell_words(*opts)
 
 
 def resources_of(rule, key):

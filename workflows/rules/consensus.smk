@@ -25,10 +25,10 @@ rule consensus_shard:
         mem_mb=resources_of("consensus_shard", "mem_mb"),
         runtime=resources_of("consensus_shard", "runtime"),
     shell:
-        "NUMBA_NUM_THREADS={threads} nmfbio consensus {input:q} -k {wildcards.rank} "
-        "--restarts {params.restarts} --resample {params.resample} "
-        "--threshold {params.threshold} --loss {params.loss} --max-iter {params.max_iter} "
-        "--seed {params.seed} --shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} "
+        "NUMBA_NUM_THREADS={threads} nmfbio consensus {input:q} -k {wildcards.rank:q} "
+        "--restarts {params.restarts:q} --resample {params.resample:q} "
+        "--threshold {params.threshold:q} --loss {params.loss:q} --max-iter {params.max_iter:q} "
+        "--seed {params.seed:q} --shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} "
         "> {log:q} 2>&1"
 
 

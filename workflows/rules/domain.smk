@@ -68,7 +68,7 @@ if config["signatures"]["reference"]:  # matching and refitting need a reference
             runtime=resources_of("signatures_assign", "runtime"),
         shell:
             "nmfbio signatures assign {input.catalog:q} --reference {params.reference:q} "
-            "--bootstrap {params.bootstrap} --seed {params.seed} -o {params.outdir:q} "
+            "--bootstrap {params.bootstrap:q} --seed {params.seed:q} -o {params.outdir:q} "
             "> {log:q} 2>&1"
 
 
@@ -94,9 +94,9 @@ rule programs_find:
         mem_mb=resources_of("programs_find", "mem_mb"),
         runtime=resources_of("programs_find", "runtime"),
     shell:
-        "NUMBA_NUM_THREADS={threads} nmfbio programs find {input:q} --ranks {params.ranks} "
-        "--n-top-genes {params.n_top_genes} --restarts {params.restarts} "
-        "--seed {params.seed} -o {params.outdir:q} > {log:q} 2>&1"
+        "NUMBA_NUM_THREADS={threads} nmfbio programs find {input:q} --ranks {params.ranks:q} "
+        "--n-top-genes {params.n_top_genes:q} --restarts {params.restarts:q} "
+        "--seed {params.seed:q} -o {params.outdir:q} > {log:q} 2>&1"
 
 
 rule assemblies_detect:
@@ -109,7 +109,7 @@ rule assemblies_detect:
     conda:
         "../envs/nmfbio.yaml"
     params:
-        options=assemblies_options(),
+        options=assemblies_options(),  # already quoted word by word
     threads: config["threads"]
     resources:
         mem_mb=resources_of("assemblies_detect", "mem_mb"),

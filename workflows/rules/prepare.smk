@@ -12,10 +12,10 @@ rule convert:
         "../envs/nmfbio.yaml"
     params:
         reader=config["reader"],
-        options=reader_options(),
+        options=reader_options(),  # already quoted word by word
     resources:
         mem_mb=resources_of("convert", "mem_mb"),
         runtime=resources_of("convert", "runtime"),
     shell:
-        "nmfbio convert {input:q} --reader {params.reader} {params.options} -o {output:q} "
+        "nmfbio convert {input:q} --reader {params.reader:q} {params.options} -o {output:q} "
         "> {log:q} 2>&1"

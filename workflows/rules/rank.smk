@@ -26,9 +26,9 @@ rule rank_shard:
         mem_mb=resources_of("rank_shard", "mem_mb"),
         runtime=resources_of("rank_shard", "runtime"),
     shell:
-        "NUMBA_NUM_THREADS={threads} nmfbio rank {input:q} --ranks {params.ranks} "
-        "--holdout {params.holdout} --repeats {params.repeats} --restarts {params.restarts} "
-        "--loss {params.loss} --max-iter {params.max_iter} --seed {params.seed} "
+        "NUMBA_NUM_THREADS={threads} nmfbio rank {input:q} --ranks {params.ranks:q} "
+        "--holdout {params.holdout:q} --repeats {params.repeats:q} --restarts {params.restarts:q} "
+        "--loss {params.loss:q} --max-iter {params.max_iter:q} --seed {params.seed:q} "
         "--shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} > {log:q} 2>&1"
 
 
