@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(DEMO_STAMP)
-	$(PY) -m nmfbio.demo
+	$(PY) -m nmfbio.cli.demo
 
 bench: $(STAMP)
 	$(PY) benchmarks/solver.py

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 import nmfbio
-from nmfbio.matching import cosine_matrix
+from nmfbio.model_selection.matching import cosine_matrix
 
 
 def catalog(seed=0, m=96, n=500, r=5):

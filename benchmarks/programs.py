@@ -320,7 +320,7 @@ def matched_cosines(A, B):
     """Cosines of Hungarian-matched columns of A and B (genes × programs)."""
     from scipy.optimize import linear_sum_assignment
 
-    from nmfbio.matching import cosine_matrix
+    from nmfbio.model_selection.matching import cosine_matrix
 
     C = cosine_matrix(np.asarray(A, float), np.asarray(B, float))
     i, j = linear_sum_assignment(-C)
@@ -395,7 +395,7 @@ def side_by_side(args, work: Path, name, n_cells, n_genes, n_types, n_top_genes,
           f"programs (dense NB counts, programs_counts seed 0); ranks "
           f"{args.ranks[0]}..{args.ranks[-1]}, {args.restarts} restarts (cNMF n_iter) per "
           f"rank, {n_top_genes} over-dispersed genes, seed 0")
-    from nmfbio.matching import cosine_matrix
+    from nmfbio.model_selection.matching import cosine_matrix
 
     C = cosine_matrix(P_true, P_true)
     print("  each run in its own child process; times: wall = child start to exit, work = "

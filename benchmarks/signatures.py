@@ -74,7 +74,7 @@ from scipy.optimize import linear_sum_assignment
 import nmfbio
 import nmfbio.signatures as sg
 from nmfbio.io.sbs96 import CHANNELS
-from nmfbio.matching import cosine_matrix
+from nmfbio.model_selection.matching import cosine_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

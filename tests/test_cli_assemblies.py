@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nmfbio._cli_assemblies import FIGURES, OUTPUTS, input_format
 from nmfbio.assemblies import AssemblyResult
 from nmfbio.cli import main
+from nmfbio.cli.assemblies import FIGURES, OUTPUTS, input_format
 from nmfbio.datasets.assemblies import planted_assemblies
 from nmfbio.errors import FormatError
 

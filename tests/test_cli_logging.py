@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import nmfbio
-from nmfbio._cli_common import walk_commands
 from nmfbio.cli import build_parser, main
+from nmfbio.cli._common import walk_commands
 
 
 @pytest.fixture

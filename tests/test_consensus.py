@@ -7,7 +7,12 @@ import pytest
 from conftest import match_cosine
 
 import nmfbio
-from nmfbio.consensus import DEFAULT_THRESHOLD, ConsensusResult, align_runs, silhouettes
+from nmfbio.model_selection.consensus import (
+    DEFAULT_THRESHOLD,
+    ConsensusResult,
+    align_runs,
+    silhouettes,
+)
 
 
 def cohort(seed, m=96, n=300, r=5):

@@ -1,7 +1,7 @@
-"""Tests of ``make demo`` (:mod:`nmfbio.demo`): the quick settings end to end into a temporary
+"""Tests of ``make demo`` (:mod:`nmfbio.cli.demo`): the quick settings end to end into a temporary
 folder (both reports, their sections, the printed summary and paths), the COSMIC branch of
 the signatures job on a generated reference file, the output-folder rule and the errors.
-``make demo`` itself runs :data:`nmfbio.demo.FULL`; its time is in the ROADMAP."""
+``make demo`` itself runs :data:`nmfbio.cli.demo.FULL`; its time is in the ROADMAP."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nmfbio import demo
+from nmfbio.cli import demo
 from nmfbio.datasets.assemblies import planted_assemblies
 from nmfbio.io import read_spike_table
 from nmfbio.io.sbs96 import CHANNELS

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from nmfbio.consensus import ConsensusResult
+from nmfbio.model_selection.consensus import ConsensusResult
+from nmfbio.model_selection.rank import RankSelection
 from nmfbio.plot import plot_rank_selection, plot_stability
-from nmfbio.rank import RankSelection
 
 
 def render(ax):

@@ -7,9 +7,9 @@ import pytest
 from test_consensus import cohort
 
 import nmfbio
-import nmfbio.rank as rank_mod
-from nmfbio.consensus import cluster_runs
-from nmfbio.rank import plan_rank_selection, poor_runs, score_rank, speckled_masks
+import nmfbio.model_selection.rank as rank_mod
+from nmfbio.model_selection.consensus import cluster_runs
+from nmfbio.model_selection.rank import plan_rank_selection, poor_runs, score_rank, speckled_masks
 
 
 def test_planted_rank_5_recommended_in_9_of_10_seeds():

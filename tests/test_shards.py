@@ -11,7 +11,7 @@ from conftest import planted
 import nmfbio
 from nmfbio.cli import main
 from nmfbio.errors import FormatError, NMFInputError
-from nmfbio.shards import (
+from nmfbio.model_selection._shards import (
     ConsensusRuns,
     consensus_from_runs,
     consensus_runs,

@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 import nmfbio
 import nmfbio.signatures as sg
 from nmfbio.io.sbs96 import CHANNELS, SUBSTITUTION_MAJOR
-from nmfbio.matching import cosine_matrix
+from nmfbio.model_selection.matching import cosine_matrix
 
 
 def precision_recall(true, found):

@@ -40,7 +40,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import nmfbio
-from nmfbio.matching import cosine_matrix, match_columns
+from nmfbio.model_selection.matching import cosine_matrix, match_columns
 from nmfbio.plot import save
 
 NAME = "01_nmf_principles"

@@ -43,7 +43,7 @@ import scipy.sparse as sp
 
 import nmfbio
 from nmfbio import datasets
-from nmfbio.matching import cosine_matrix, match_columns
+from nmfbio.model_selection.matching import cosine_matrix, match_columns
 from nmfbio.plot import plot_cosine_heatmap, save
 
 NAME = "04_expression_programs"

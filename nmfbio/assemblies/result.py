@@ -222,6 +222,32 @@ class AssemblyResult:
         return head + (": " + ", ".join(parts) if parts else "")
 
     # ---------------------------------------------------------------- saving
+    def members_table(self) -> pd.DataFrame:
+        """One row per (assembly, unit): ``assembly``, ``unit``, the weight, ``gain``, ``z``.
+
+        The weight column is ``weight_hz`` for the gated NMF and ``weight`` for the ICA
+        baseline. ``nmfbio assemblies detect`` writes it as ``members.tsv``.
+        """
+        col = "weight" if self.params.get("method") == "ica" else "weight_hz"
+        rows = [(name, u, float(self.weights.at[u, name]), float(self.gain.at[u, name]),
+                 float(self.z.at[u, name]))
+                for name, members in zip(self.weights.columns, self.members, strict=True)
+                for u in members]
+        return pd.DataFrame(rows, columns=["assembly", "unit", col, "gain", "z"])
+
+    def summary_table(self) -> pd.DataFrame:
+        """One row per assembly: n_members, p_adj, n_events, heldout_gain, members
+        (``summary.tsv`` of ``nmfbio assemblies detect``)."""
+        names = list(self.weights.columns)
+        counts = self.events["assembly"].value_counts() if len(self.events) else {}
+        return pd.DataFrame(
+            {"n_members": [len(m) for m in self.members],
+             "p_adj": self.pvalues.to_numpy(dtype=float),
+             "n_events": [int(counts.get(n, 0)) for n in names],
+             "heldout_gain": np.asarray(self.heldout_gains, dtype=float),
+             "members": [",".join(map(str, m)) for m in self.members]},
+            index=pd.Index(names, name="assembly"))
+
     def save(self, path) -> None:
         """Write everything to one HDF5 file, atomically.
 

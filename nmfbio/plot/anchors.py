@@ -13,7 +13,7 @@ def plot_anchors(rep, ax=None):
 
     Parameters
     ----------
-    rep : nmfbio.anchors.SeparabilityReport
+    rep : nmfbio.model_selection.anchors.SeparabilityReport
     ax : matplotlib Axes, optional
 
     Returns

@@ -20,7 +20,7 @@ def plot_stability(res, ax=None):
 
     Parameters
     ----------
-    res : nmfbio.consensus.ConsensusResult
+    res : nmfbio.model_selection.ConsensusResult
     ax : matplotlib Axes, optional
 
     Returns

@@ -15,7 +15,7 @@ def plot_rank_selection(sel, ax=None):
 
     Parameters
     ----------
-    sel : nmfbio.rank.RankSelection
+    sel : nmfbio.model_selection.rank.RankSelection
     ax : matplotlib Axes, optional
 
     Returns

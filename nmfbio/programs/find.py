@@ -23,9 +23,9 @@ import scipy.sparse as sp
 
 from nmfbio._progress import progress
 from nmfbio._warn import warn
-from nmfbio.consensus import DEFAULT_THRESHOLD, consensus
 from nmfbio.errors import DataWarning, NMFInputError
-from nmfbio.matching import cosine_matrix
+from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, consensus
+from nmfbio.model_selection.matching import cosine_matrix
 from nmfbio.programs.select import (
     BLOCK_VALUES,
     library_sizes,

@@ -45,7 +45,6 @@ def assemblies_section(path: Path) -> Section:
     >>> sec.title  # doctest: +SKIP
     'Neural assemblies: 3 assemblies (gated Poisson NMF)'
     """
-    from nmfbio._cli_assemblies import members_table, summary_table
     from nmfbio.assemblies import AssemblyResult
     from nmfbio.report.sections import _load
 
@@ -85,9 +84,9 @@ def assemblies_section(path: Path) -> Section:
             sec.figure(res.plot_null(), "Held-out log-likelihood gain of each assembly "
                        "(line) against the gains of shift surrogates of the test blocks "
                        "(histogram); title: Holm-adjusted p-value.")
-        sec.table(summary_table(res), "Per assembly: members, adjusted held-out p-value, "
+        sec.table(res.summary_table(), "Per assembly: members, adjusted held-out p-value, "
                   "activation events and held-out gain.")
-        sec.table(members_table(res), "Members of each assembly, strongest first"
+        sec.table(res.members_table(), "Members of each assembly, strongest first"
                   + (" (weight: signed ICA weight)." if ica else ": weight_hz, the extra "
                      "firing rate while the assembly is on; gain, firing while on relative "
                      "to the background; z, the leave-one-out membership z-score."),

@@ -24,7 +24,7 @@ _STABILITY_COLUMNS = ("stability", "mean_cosine", "reproduced", "runs", "stable"
 def _stability_result(stab: pd.DataFrame, sigs: pd.DataFrame, expo: pd.DataFrame):
     """A ConsensusResult carrying what ``stability.tsv`` holds, for ``plot_stability`` (the
     runs' own parts are not in an extraction folder: ``run_W`` has no features)."""
-    from nmfbio.consensus import DEFAULT_THRESHOLD, ConsensusResult
+    from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, ConsensusResult
 
     k = sigs.shape[1]
     runs = int(stab["runs"].iloc[0]) if len(stab) else 0

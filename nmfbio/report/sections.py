@@ -65,7 +65,7 @@ def read_rank_selection(path: Path):
     FormatError
         When the ``# best=K; rule: ...; params: {...}`` line or a column is missing.
     """
-    from nmfbio.rank import RankSelection
+    from nmfbio.model_selection.rank import RankSelection
 
     with open(path, encoding="utf-8") as f:
         head = f.readline().rstrip("\n")
@@ -145,7 +145,7 @@ def fit_section(path: Path) -> Section:
 
 def consensus_section(path: Path) -> Section:
     """``nmfbio consensus``: stability per component, run-by-run cosines, consensus parts."""
-    from nmfbio.consensus import ConsensusResult
+    from nmfbio.model_selection.consensus import ConsensusResult
     from nmfbio.plot.factors import plot_parts
 
     sec = Section("", "consensus", path)

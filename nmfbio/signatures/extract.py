@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from nmfbio._atomic import atomic_path
-from nmfbio.consensus import ConsensusResult, consensus
 from nmfbio.io.sbs96 import CHANNELS
-from nmfbio.rank import RankSelection, select_rank
+from nmfbio.model_selection.consensus import ConsensusResult, consensus
+from nmfbio.model_selection.rank import RankSelection, select_rank
 from nmfbio.signatures._catalog import catalog_frame
 
 __all__ = ["ExtractionResult", "extract", "signature_names"]

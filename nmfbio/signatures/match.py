@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment, nnls
 
 from nmfbio.errors import NMFInputError
-from nmfbio.matching import cosine_matrix
+from nmfbio.model_selection.matching import cosine_matrix
 
 __all__ = ["MatchResult", "match", "decompose", "as_signature_frame"]
 

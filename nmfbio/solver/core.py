@@ -115,7 +115,7 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         Fit only these runs of the ``restarts`` (indices in ``range(restarts)``). Run b is
         drawn from child b of ``SeedSequence(seed)`` whatever else is fitted, so the union of
         disjoint ``run_ids`` gives exactly the runs of one call (shards, see
-        :mod:`nmfbio.shards`).
+        :mod:`nmfbio.model_selection._shards`).
 
     Returns
     -------

@@ -19,7 +19,7 @@ DOMAIN = config["domain"]
 def _checked_config():
     """Checks the schema cannot express: shard counts against their items, and which
     domains need which steps."""
-    from nmfbio._cli_models import parse_ranks
+    from nmfbio.cli._common import parse_ranks
 
     ranks = sorted(set(parse_ranks(config["rank_selection"]["ranks"])))
     if config["rank_selection"]["shards"] > len(ranks):

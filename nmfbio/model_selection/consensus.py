@@ -23,7 +23,7 @@ from nmfbio._atomic import atomic_path
 from nmfbio._warn import warn
 from nmfbio.data import as_matrix
 from nmfbio.errors import ConvergenceWarning, FormatError, NMFInputError
-from nmfbio.matching import cosine_matrix, match_columns
+from nmfbio.model_selection.matching import cosine_matrix, match_columns
 from nmfbio.solver import get_loss, nmf_runs, refit_H
 
 __all__ = ["ConsensusResult", "consensus", "combine_runs", "check_consensus_args",
@@ -364,8 +364,9 @@ def combine_runs(X, Ws, losses, objectives, converged, *, params, threshold=DEFA
                  feature_names=None, sample_names=None) -> ConsensusResult:
     """The consensus of given runs: cluster their parts, refit H to ``X``, order, score.
 
-    :func:`consensus` fits the runs and calls this; :func:`nmfbio.shards.consensus_from_runs`
-    calls it on runs fitted in shards, so both give the same result.
+    :func:`consensus` fits the runs and calls this;
+    :func:`nmfbio.model_selection.consensus_from_runs` calls it on runs fitted in shards, so
+    both give the same result.
 
     Parameters
     ----------

@@ -11,11 +11,40 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["positive_int", "nonneg_int", "nonneg_float", "add_input_args", "read_input",
-           "write_tsv", "save_figure", "warn_line", "INPUT_HELP", "add_global_options",
-           "global_options", "walk_commands", "logging_to_stderr"]
+__all__ = ["COMMANDS", "add_command", "parse_ranks", "positive_int", "nonneg_int",
+           "nonneg_float", "add_input_args", "read_input", "write_tsv", "save_figure",
+           "warn_line", "INPUT_HELP", "add_global_options", "global_options", "walk_commands",
+           "logging_to_stderr"]
 
 log = logging.getLogger("nmfbio")
+
+#: every top-level command: name -> (its module in nmfbio.cli, its one-line help), in the
+#: order ``nmfbio --help`` lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "fit": ("fit", "fit X ≈ W H at one rank; write W.tsv, H.tsv and result.h5"),
+    "consensus": ("model_selection",
+                  "many seeded runs at one rank: which parts are reproducible"),
+    "rank": ("model_selection",
+             "choose the number of parts by held-out cross-validation and stability"),
+    "combine": ("model_selection",
+                "combine the shards of 'consensus/rank --shard I/N' into their result"),
+    "anchors": ("model_selection",
+                "anchor (pure) samples and a separability verdict at one rank"),
+    "signatures": ("signatures",
+                   "mutational signatures: catalogs, extraction, matching, refitting"),
+    "assemblies": ("assemblies", "neural assemblies (gated Poisson NMF) from spike data"),
+    "programs": ("programs", "gene-expression programs (consensus NMF) from count matrices"),
+    "report": ("report", "one self-contained HTML page of results, with figures and tables"),
+    "convert": ("convert",
+                "read a matrix, SBS catalog or expression counts; write one .h5ad"),
+}
+
+
+def add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
+    """Register the top-level command ``name`` with its one-line help from :data:`COMMANDS`
+    (``kwargs`` go to ``add_parser``: description, epilog, formatter_class)."""
+    return subparsers.add_parser(name, help=COMMANDS[name][1], **kwargs)
+
 
 INPUT_HELP = ("data file: .csv, .tsv, .txt (optionally .gz), .npy, .npz, .mtx, .mtx.gz or "
               ".h5ad; text/npy/npz/mtx files are features × samples unless --samples-in rows")
@@ -24,6 +53,40 @@ INPUT_HELP = ("data file: .csv, .tsv, .txt (optionally .gz), .npy, .npz, .mtx, .
 def warn_line(message: str) -> None:
     """One ``nmfbio: warning: ...`` line on stderr."""
     sys.stderr.write(f"nmfbio: warning: {message}\n")
+
+
+def parse_ranks(text: str, option: str = "--ranks") -> list[int]:
+    """'1-10' or '2,3,5' (or a mix, '1-3,8') → the list of ranks, in the order written.
+
+    The one parser of rank lists for every command and the workflow's config. A reversed
+    range ('4-2'), a rank below 1, an empty part or anything but digits is refused with an
+    :class:`~nmfbio.errors.NMFInputError` that names ``option`` and the offending part.
+
+    Examples
+    --------
+    >>> parse_ranks("1-3,8")
+    [1, 2, 3, 8]
+    >>> parse_ranks("4-2")
+    Traceback (most recent call last):
+    ...
+    nmfbio.errors.NMFInputError: --ranks: the range '4-2' runs backwards; write '2-4'
+    """
+    from nmfbio.errors import NMFInputError
+
+    shape = f"{option} must look like '1-10' or '2,3,5', got {text!r}"
+    ranks: list[int] = []
+    for part in str(text).split(","):
+        bounds = part.strip().split("-")
+        if len(bounds) > 2 or not all(b.strip().isdigit() for b in bounds):
+            raise NMFInputError(f"{shape} (the part {part!r} is not a rank or a range)")
+        lo, hi = int(bounds[0]), int(bounds[-1])
+        if lo < 1:
+            raise NMFInputError(f"{option}: ranks start at 1, got {lo} in {text!r}")
+        if hi < lo:
+            raise NMFInputError(f"{option}: the range {part.strip()!r} runs backwards; "
+                                f"write '{hi}-{lo}'")
+        ranks.extend(range(lo, hi + 1))
+    return ranks
 
 
 def positive_int(text: str) -> int:

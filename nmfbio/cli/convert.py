@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nmfbio.cli._common import add_command
+
 __all__ = ["add_convert"]
 
 _READERS = ("matrix", "catalog", "expression")
@@ -32,9 +34,8 @@ example:
 
 def add_convert(subparsers) -> None:
     """Register ``nmfbio convert``."""
-    p = subparsers.add_parser(
-        "convert", help="read a matrix, SBS catalog or expression counts; write one .h5ad",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        subparsers, "convert", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Read INPUT with one of nmfbio's readers and write it as .h5ad "
                     "(samples × features), the input every other command accepts.",
         epilog=_EPILOG)

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfbio.data import as_matrix
-from nmfbio.matching import match_columns
+from nmfbio.model_selection.matching import match_columns
 from nmfbio.solver import nmf, refit_H
 from nmfbio.solver.init import spa as _spa
 from nmfbio.solver.validate import check_data, check_rank

@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nmfbio._cli_common import (
+from nmfbio.cli._common import (
+    add_command,
     add_input_args,
     nonneg_int,
+    parse_ranks,
     positive_int,
     read_input,
     save_figure,
     write_tsv,
 )
 
-__all__ = ["add_consensus", "add_rank", "add_anchors", "add_combine", "parse_ranks"]
+__all__ = ["add_consensus", "add_rank", "add_anchors", "add_combine"]
 
 _ORIENTATION = """\
 X is features × samples (text/.npy/.npz/.mtx files: samples in columns unless
@@ -46,9 +48,8 @@ def _say(args, text):
 # --------------------------------------------------------------------------- consensus
 def add_consensus(subparsers) -> None:
     """Register ``nmfbio consensus``."""
-    p = subparsers.add_parser(
-        "consensus", help="many seeded runs at one rank: which parts are reproducible",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        subparsers, "consensus", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Fit many seeded runs at one rank, align their parts (Hungarian matching "
                     "on cosine) and report the stability of each part.\n\n" + _ORIENTATION,
         epilog="""\
@@ -90,7 +91,7 @@ def _shard_arg(p, what) -> None:
 
 def _shard_type(text):
     from nmfbio.errors import NMFInputError
-    from nmfbio.shards import parse_shard
+    from nmfbio.model_selection._shards import parse_shard
 
     try:
         return parse_shard(text)
@@ -111,7 +112,7 @@ def _run_consensus(args) -> int:
 
     resample = None if args.resample == "none" else args.resample
     if args.shard is not None:
-        from nmfbio.shards import consensus_runs
+        from nmfbio.model_selection._shards import consensus_runs
 
         i, n = args.shard
         name = f"runs-{i}-of-{n}.h5"
@@ -146,9 +147,8 @@ def _write_consensus(args, res, outdir, out) -> None:
 # --------------------------------------------------------------------------- rank
 def add_rank(subparsers) -> None:
     """Register ``nmfbio rank``."""
-    p = subparsers.add_parser(
-        "rank", help="choose the number of parts by held-out cross-validation and stability",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        subparsers, "rank", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Hold out random entries, fit each rank on the rest, score the held-out "
                     "entries, and measure each rank's stability; recommend the smallest rank "
                     "within one standard error of the best whose parts are all stable.\n\n"
@@ -177,29 +177,6 @@ with 'nmfbio combine':
     p.set_defaults(run=_run_rank)
 
 
-def parse_ranks(text: str) -> list[int]:
-    """'1-10' or '2,3,5' (or a mix, '1-3,8') → a list of ints.
-
-    Examples
-    --------
-    >>> parse_ranks("1-3,8")
-    [1, 2, 3, 8]
-    """
-    from nmfbio.errors import NMFInputError
-
-    ranks: list[int] = []
-    try:
-        for part in text.split(","):
-            if "-" in part:
-                lo, hi = part.split("-")
-                ranks.extend(range(int(lo), int(hi) + 1))
-            else:
-                ranks.append(int(part))
-    except ValueError:
-        raise NMFInputError(f"--ranks must look like '1-10' or '2,3,5', got {text!r}") from None
-    return ranks
-
-
 _RANK_OUT = ("rank_selection.tsv", "rank_selection.png")
 
 
@@ -209,7 +186,7 @@ def _run_rank(args) -> int:
     opts = dict(loss=args.loss, holdout=args.holdout, repeats=args.repeats,
                 restarts=args.restarts, seed=args.seed, max_iter=args.max_iter)
     if args.shard is not None:
-        from nmfbio.shards import select_rank_shard
+        from nmfbio.model_selection._shards import select_rank_shard
 
         i, n = args.shard
         name = f"rank-{i}-of-{n}.h5"
@@ -251,9 +228,8 @@ example:
 
 def add_combine(subparsers) -> None:
     """Register ``nmfbio combine``."""
-    p = subparsers.add_parser(
-        "combine", help="combine the shards of 'consensus/rank --shard I/N' into their result",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        subparsers, "combine", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Combine every shard written by 'nmfbio consensus --shard I/N' or "
                     "'nmfbio rank --shard I/N' into the outputs of the unsharded command.",
         epilog=_COMBINE_EPILOG)
@@ -276,7 +252,7 @@ def _run_combine(args) -> int:
 
     from nmfbio._atomic import check_not_input
     from nmfbio.io import read_matrix
-    from nmfbio.shards import (
+    from nmfbio.model_selection._shards import (
         ConsensusRuns,
         consensus_from_runs,
         load_shard,
@@ -313,9 +289,8 @@ def _run_combine(args) -> int:
 # --------------------------------------------------------------------------- anchors
 def add_anchors(subparsers) -> None:
     """Register ``nmfbio anchors``."""
-    p = subparsers.add_parser(
-        "anchors", help="anchor (pure) samples and a separability verdict at one rank",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        subparsers, "anchors", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Find candidate anchor samples by the successive projection algorithm, "
                     "fit the separable model and compare it with the best NMF fit.\n\n"
                     + _ORIENTATION,

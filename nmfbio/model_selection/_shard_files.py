@@ -1,8 +1,8 @@
-"""The shard files of :mod:`nmfbio.shards`: :class:`ConsensusRuns` (the runs of one consensus
-shard) and :class:`RankShard` (the scores of one rank-selection shard), their HDF5 format
-(written atomically, read back by :func:`load_shard`), and :func:`data_fingerprint`, the
-sha256 of the data that lets combining refuse shards of different inputs. Running and
-combining shards is in :mod:`nmfbio.shards`.
+"""The shard files of :mod:`nmfbio.model_selection._shards`: :class:`ConsensusRuns` (the runs
+of one consensus shard) and :class:`RankShard` (the scores of one rank-selection shard), their
+HDF5 format (written atomically, read back by :func:`load_shard`), and
+:func:`data_fingerprint`, the sha256 of the data that lets combining refuse shards of
+different inputs. Running and combining shards is in :mod:`nmfbio.model_selection._shards`.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class RankShard:
     Attributes
     ----------
     scores : list of dict
-        One :func:`nmfbio.rank.score_rank` result per rank of this shard.
+        One :func:`nmfbio.model_selection.rank.score_rank` result per rank of this shard.
     shard : (int, int)
     params : dict
         ``RankPlan.params`` (``ranks`` lists the ranks of all shards together).

@@ -7,15 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from nmfbio._cli_common import nonneg_int, positive_int, save_figure
+from nmfbio.cli._common import add_command, nonneg_int, positive_int, save_figure
 
 __all__ = ["add_programs"]
 
 
 def add_programs(subparsers) -> None:
     """Register ``nmfbio programs`` and its verb ``find``."""
-    p = subparsers.add_parser(
-        "programs", help="gene-expression programs (consensus NMF) from count matrices",
+    p = add_command(
+        subparsers, "programs",
         description="Gene-expression programs from raw counts (cells or samples × genes).")
     sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, title="verbs")
     f = sub.add_parser(
@@ -47,7 +47,7 @@ def add_programs(subparsers) -> None:
 def _run_find(args) -> int:
     import nmfbio.programs as pg
     from nmfbio._atomic import atomic_path, check_not_input
-    from nmfbio._cli_models import parse_ranks
+    from nmfbio.cli._common import parse_ranks
     from nmfbio.io import read_expression
     from nmfbio.plot.signatures import save
 

@@ -1,6 +1,6 @@
 """``make demo``: nmfbio's two main jobs end to end on bundled data, one HTML report each.
 
-Run it with ``python -m nmfbio.demo [--out DIR] [--quick]`` (``make demo`` runs it with the
+Run it with ``python -m nmfbio.cli.demo [--out DIR] [--quick]`` (``make demo`` runs it with the
 defaults). It only calls the ``nmfbio`` command line (:func:`nmfbio.cli.main`, the same
 commands a user would type, printed before each runs) and :func:`nmfbio.report.write_report`;
 there is no science here.
@@ -366,7 +366,7 @@ def run(out: str | os.PathLike | None = None, *, quick: bool = False, seed: int 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m nmfbio.demo [--out DIR] [--quick] [--seed N]``.
+    """``python -m nmfbio.cli.demo [--out DIR] [--quick] [--seed N]``.
 
     Parameters
     ----------
@@ -384,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     parser = argparse.ArgumentParser(
-        prog="python -m nmfbio.demo",
+        prog="python -m nmfbio.cli.demo",
         description="nmfbio end to end on bundled data: mutational signatures of 21 breast "
                     "cancers, and neural assemblies in a generated recording; one HTML "
                     "report per job.")

@@ -1,10 +1,15 @@
 """The ``nmfbio`` command line: ``nmfbio <command> ...`` (also ``python -m nmfbio``).
 
-Each command is a pair of functions: ``_add_<command>(subparsers)`` registers its parser and
-sets ``run=_run_<command>``; ``_run_<command>(args) -> int`` does the work by calling public
-nmfbio functions (the CLI holds no science). To add a command, write the pair and list the
-``_add_`` function in ``_COMMANDS``; nested verbs (``nmfbio signatures extract``) register
-their own subparsers inside their ``_add_`` function.
+Each command group is one module of this package (``fit``, ``model_selection`` for
+consensus/rank/combine/anchors, ``signatures``, ``assemblies``, ``programs``, ``report``,
+``convert``), imported only when one of its commands runs, so ``nmfbio --help`` stays
+instant. A command is a pair of functions: ``add_<command>(subparsers)`` registers its parser
+(through :func:`nmfbio.cli._common.add_command`) and sets ``run=_run_<command>``;
+``_run_<command>(args) -> int`` does the work by calling public nmfbio functions (the CLI
+holds no science). To add a command, write the pair and list it in
+:data:`nmfbio.cli._common.COMMANDS`; nested verbs (``nmfbio signatures extract``) register
+their own subparsers inside their ``add_`` function. ``python -m nmfbio.cli.demo`` is the
+demo behind ``make demo``.
 
 Exit codes: 0 success; 2 for usage errors and bad input (malformed or missing files, invalid
 values, refusing to overwrite an input), with a one-paragraph ``nmfbio: error: ...`` on
@@ -22,31 +27,21 @@ Global options, accepted before or after the command (``nmfbio -q fit ...`` or
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 
 from nmfbio import __version__
-from nmfbio._cli_assemblies import add_assemblies
-from nmfbio._cli_common import (
+from nmfbio.cli._common import (
+    COMMANDS,
     add_global_options,
-    add_input_args,
     global_options,
     logging_to_stderr,
-    nonneg_float,
-    nonneg_int,
-    positive_int,
-    read_input,
     warn_line,
-    write_tsv,
 )
-from nmfbio._cli_convert import add_convert
-from nmfbio._cli_models import add_anchors, add_combine, add_consensus, add_rank
-from nmfbio._cli_programs import add_programs
-from nmfbio._cli_report import add_report
-from nmfbio._cli_signatures import add_signatures
 from nmfbio.errors import ConvergenceWarning, DataWarning, FormatError, NMFInputError
 
 __all__ = ["main", "build_parser"]
@@ -71,98 +66,15 @@ samples are the COLUMNS (rows are features) unless you pass --samples-in rows. A
 is samples × features by AnnData convention and is read as such.
 """
 
-_FIT_DESCRIPTION = """\
-Fit X ≈ W H (W, H ≥ 0) at one rank and write the factors.
-
-X is features × samples. In text (.csv/.tsv/.txt, optionally .gz; a header line of sample
-names and a first column of feature names), .npy, .npz and .mtx files the samples are the
-columns unless --samples-in rows says they are the rows. An .h5ad file is samples ×
-features (AnnData convention; --samples-in is ignored) and --layer picks one of its layers.
-"""
-
-_FIT_EPILOG = """\
-outputs (in OUTDIR, each written atomically; an input file is never overwritten):
-  W.tsv      features × components, the parts: one row per feature (index label
-             "feature"), one column per component C1..Ck; each column sums to 1
-  H.tsv      components × samples, the recipes: one row per component (index label
-             "component"), one column per sample; H carries the scale
-  result.h5  the full result (W, H, loss, history, parameters, names), readable with
-             nmfbio.NMFResult.load
-
-Components are ordered by total contribution (row sums of H), largest first.
-
-example:
-  nmfbio fit counts.csv --rank 3 --loss kl --seed 0 -o results/
-"""
-
-
-# --------------------------------------------------------------------------- fit
-def _add_fit(subparsers) -> None:
-    """Register ``nmfbio fit``."""
-    from nmfbio.solver import DEFAULT_MAX_ITER, DEFAULT_TOL
-
-    p = subparsers.add_parser(
-        "fit", help="fit X ≈ W H at one rank; write W.tsv, H.tsv and result.h5",
-        description=_FIT_DESCRIPTION, epilog=_FIT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_input_args(p)
-    p.add_argument("-k", "--rank", type=positive_int, required=True,
-                   help="number of components")
-    p.add_argument("--loss", choices=("frobenius", "kl"), default="frobenius",
-                   help="frobenius: ½‖X − WH‖² (Gaussian noise, normalised data); kl: "
-                        "generalised Kullback–Leibler (Poisson; use for counts); default: "
-                        "%(default)s")
-    p.add_argument("--l1-w", type=nonneg_float, default=0.0, metavar="X",
-                   help="L1 (sparsity) penalty on W (default: %(default)s)")
-    p.add_argument("--l1-h", type=nonneg_float, default=0.0, metavar="X",
-                   help="L1 (sparsity) penalty on H (default: %(default)s)")
-    p.add_argument("--seed", type=nonneg_int, default=None, metavar="N",
-                   help="random seed; the same seed gives the same result (drawn and saved "
-                        "in result.h5 when omitted)")
-    p.add_argument("--restarts", type=positive_int, default=1, metavar="N",
-                   help="seeded runs; the one with the lowest objective is kept "
-                        "(default: %(default)s)")
-    p.add_argument("--max-iter", type=positive_int, default=DEFAULT_MAX_ITER, metavar="N",
-                   help="maximum iterations; a warning is printed when reached "
-                        "(default: %(default)s)")
-    p.add_argument("--tol", type=nonneg_float, default=DEFAULT_TOL, metavar="X",
-                   help="stop when the objective's relative decrease over one iteration falls "
-                        "below X (default: %(default)s)")
-    p.set_defaults(run=_run_fit)
-
-
-def _run_fit(args: argparse.Namespace) -> int:
-    """Run ``nmfbio fit``: read, fit, write W.tsv, H.tsv and result.h5."""
-    import nmfbio
-
-    outdir, outputs, adata = read_input(args, ("W.tsv", "H.tsv", "result.h5"))
-    res = nmfbio.fit(
-        adata, args.rank, loss=args.loss, l1_W=args.l1_w, l1_H=args.l1_h,
-        restarts=args.restarts, max_iter=args.max_iter, tol=args.tol, seed=args.seed,
-    )
-
-    write_tsv(res.W_frame(), outputs["W.tsv"], "feature")
-    write_tsv(res.H_frame(), outputs["H.tsv"], "component")
-    res.save(outputs["result.h5"])
-
-    if not args.quiet:
-        sys.stdout.write(
-            f"{res.summary()}; seed {res.seed}. Wrote W.tsv (features × components), H.tsv "
-            f"(components × samples) and result.h5 to {outdir}\n"
-        )
-    return 0
-
-
 # --------------------------------------------------------------------------- the parser
-#: One registration function per top-level command, in the order shown by ``--help``.
-_COMMANDS: list[Callable] = [_add_fit, add_consensus, add_rank, add_combine, add_anchors,
-                             add_signatures, add_assemblies, add_programs, add_report,
-                             add_convert]
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The ``nmfbio`` argument parser.
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``nmfbio`` argument parser with every registered command.
+    Parameters
+    ----------
+    commands : iterable of str, optional
+        The top-level commands to build in full (their modules in :mod:`nmfbio.cli` are
+        imported); the others are listed with their one-line help only. None builds all.
 
     Examples
     --------
@@ -177,10 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                        title="commands")
-    for register in _COMMANDS:
-        register(subparsers)
+    wanted = set(COMMANDS) if commands is None else set(commands)
+    for name, (module, help_text) in COMMANDS.items():
+        if name in wanted:
+            register = getattr(importlib.import_module(f"nmfbio.cli.{module}"), f"add_{name}")
+            register(subparsers)
+        else:  # listed in --help; its module is imported only when it runs
+            subparsers.add_parser(name, help=help_text)
     add_global_options(parser)  # after every command: it adds -q/-v/--debug to each of them
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> list[str]:
+    """The command that ``argv`` runs (the first word that is not an option; global options
+    take no value), as a list of at most one name."""
+    for word in argv:
+        if not word.startswith("-"):
+            return [word] if word in COMMANDS else []
+    return []
 
 
 # --------------------------------------------------------------------------- running
@@ -216,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from nmfbio._progress import quiet as quiet_progress
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (argparse printed them)
@@ -226,8 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = _show_warning
         warnings.simplefilter("always", ConvergenceWarning)
         warnings.simplefilter("always", DataWarning)
-        log.info("nmfbio %s: %s", __version__,
-                 " ".join(sys.argv[1:] if argv is None else list(argv)))
+        log.info("nmfbio %s: %s", __version__, " ".join(argv))
         try:
             return args.run(args)
         except _BAD_INPUT as exc:

@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from nmfbio._cli_common import nonneg_int, positive_int, warn_line
+from nmfbio.cli._common import add_command, nonneg_int, positive_int, warn_line
 from nmfbio.errors import FormatError, NMFInputError
 
 __all__ = ["add_assemblies", "input_format", "FORMATS", "OUTPUTS", "FIGURES"]
@@ -106,9 +106,9 @@ examples:
 
 def add_assemblies(subparsers) -> None:
     """Register ``nmfbio assemblies`` and its verb ``detect``."""
-    p = subparsers.add_parser(
-        "assemblies", help="neural assemblies (gated Poisson NMF) from spike data",
-        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_command(
+        subparsers, "assemblies", description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Run 'nmfbio assemblies detect --help' for the input formats, the window rule "
                "and the outputs.")
     sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, title="verbs")
@@ -307,37 +307,6 @@ def read_spikes(args, fmt: str):
 
 
 # --------------------------------------------------------------------------- writing
-def members_table(res):
-    """One row per (assembly, unit): ``assembly``, ``unit``, the weight, ``gain``, ``z``.
-
-    The weight column is ``weight_hz`` for the gated NMF and ``weight`` for the ICA baseline.
-    """
-    import pandas as pd
-
-    col = "weight" if res.params.get("method") == "ica" else "weight_hz"
-    rows = [(name, u, float(res.weights.at[u, name]), float(res.gain.at[u, name]),
-             float(res.z.at[u, name]))
-            for name, members in zip(res.weights.columns, res.members, strict=True)
-            for u in members]
-    return pd.DataFrame(rows, columns=["assembly", "unit", col, "gain", "z"])
-
-
-def summary_table(res):
-    """One row per assembly: n_members, p_adj, n_events, heldout_gain, members."""
-    import numpy as np
-    import pandas as pd
-
-    names = list(res.weights.columns)
-    counts = res.events["assembly"].value_counts() if len(res.events) else {}
-    return pd.DataFrame(
-        {"n_members": [len(m) for m in res.members],
-         "p_adj": res.pvalues.to_numpy(dtype=float),
-         "n_events": [int(counts.get(n, 0)) for n in names],
-         "heldout_gain": np.asarray(res.heldout_gains, dtype=float),
-         "members": [",".join(map(str, m)) for m in res.members]},
-        index=pd.Index(names, name="assembly"))
-
-
 def _write_tables(res, out: dict) -> None:
     from nmfbio._atomic import atomic_path
 
@@ -346,13 +315,13 @@ def _write_tables(res, out: dict) -> None:
             frame.to_csv(tmp, sep="\t", index=index_label is not None,
                          index_label=index_label, **kwargs)
 
-    write(members_table(res), "members.tsv")
+    write(res.members_table(), "members.tsv")
     write(res.weights, "weights.tsv", "unit")
     act = res.activations.copy()
     act.insert(0, "t_start", res.bin_times)
     write(act, "activations.tsv", "bin", float_format="%.6g")
     write(res.events, "events.tsv")
-    write(summary_table(res), "summary.tsv", "assembly")
+    write(res.summary_table(), "summary.tsv", "assembly")
     res.save(out["assemblies.h5"])
 
 

@@ -11,8 +11,9 @@ with the same seed. A seed is therefore required whenever ``n > 1``. Each shard 
 parameters and a fingerprint (sha256) of the data; combining refuses shards of different
 data, parameters or shard counts, and missing or repeated shards. This is what the
 Snakemake workflow in ``workflows/`` and ``nmfbio consensus/rank --shard i/n`` run; the
-science lives in :mod:`nmfbio.consensus` and :mod:`nmfbio.rank`, the shard files (re-exported
-here) in :mod:`nmfbio._shard_files`.
+science lives in :mod:`nmfbio.model_selection.consensus` and
+:mod:`nmfbio.model_selection.rank`, the shard files (re-exported here) in
+:mod:`nmfbio.model_selection._shard_files`.
 """
 
 from __future__ import annotations
@@ -24,16 +25,21 @@ import re
 import numpy as np
 
 from nmfbio._progress import progress
-from nmfbio._shard_files import ConsensusRuns, RankShard, data_fingerprint, load_shard
-from nmfbio.consensus import (
+from nmfbio.data import as_matrix
+from nmfbio.errors import NMFInputError
+from nmfbio.model_selection._shard_files import (
+    ConsensusRuns,
+    RankShard,
+    data_fingerprint,
+    load_shard,
+)
+from nmfbio.model_selection.consensus import (
     DEFAULT_THRESHOLD,
     ConsensusResult,
     check_consensus_args,
     combine_runs,
 )
-from nmfbio.data import as_matrix
-from nmfbio.errors import NMFInputError
-from nmfbio.rank import RankSelection, decide_rank, plan_rank_selection, score_rank
+from nmfbio.model_selection.rank import RankSelection, decide_rank, plan_rank_selection, score_rank
 from nmfbio.solver import get_loss, nmf_runs
 
 __all__ = ["parse_shard", "shard_items", "consensus_runs", "consensus_from_runs",

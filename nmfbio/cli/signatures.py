@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nmfbio._cli_common import nonneg_int, positive_int, save_figure, write_tsv
+from nmfbio.cli._common import add_command, nonneg_int, positive_int, save_figure, write_tsv
 
 __all__ = ["add_signatures"]
 
@@ -42,8 +42,8 @@ def _read_catalog(path):
 
 def add_signatures(subparsers) -> None:
     """Register ``nmfbio signatures`` and its verbs."""
-    p = subparsers.add_parser(
-        "signatures", help="mutational signatures: catalogs, extraction, matching, refitting",
+    p = add_command(
+        subparsers, "signatures",
         description="Mutational signatures from tumour cohorts. Catalogs are 96 SBS channels "
                     "× samples; signatures are 96 channels × signatures (COSMIC layout: a "
                     "'Type' column of channel labels, one column per signature).")
@@ -151,7 +151,7 @@ def _run_catalog(args) -> int:
 
 def _run_extract(args) -> int:
     import nmfbio.signatures as sg
-    from nmfbio._cli_models import parse_ranks
+    from nmfbio.cli._common import parse_ranks
 
     out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], [args.catalog])
     cat = _read_catalog(args.catalog)

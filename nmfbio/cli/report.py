@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nmfbio.cli._common import add_command
+
 __all__ = ["add_report"]
 
 _EPILOG = """\
@@ -31,8 +33,8 @@ example:
 
 def add_report(subparsers) -> None:
     """Register ``nmfbio report``."""
-    p = subparsers.add_parser(
-        "report", help="one self-contained HTML page of results, with figures and tables",
+    p = add_command(
+        subparsers, "report",
         description="Write one self-contained HTML report of the results of nmfbio commands: "
                     "inputs and parameters, rank-selection and stability plots, the domain "
                     "figures (signature profiles and matches, program heatmaps), tables and "

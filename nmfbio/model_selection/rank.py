@@ -30,9 +30,9 @@ import scipy.sparse as sp
 
 from nmfbio._atomic import atomic_path
 from nmfbio._progress import progress
-from nmfbio.consensus import DEFAULT_THRESHOLD, cluster_runs
 from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
+from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, cluster_runs
 from nmfbio.solver import get_loss, nmf_runs
 
 __all__ = ["RankSelection", "RankPlan", "select_rank", "plan_rank_selection", "score_rank",
