@@ -36,8 +36,11 @@ def ica_baseline(data, *, bin_width=None, window=None, rank=None, timescale=30.0
     >>> rec = planted_assemblies(n_units=20, n_assemblies=1, duration=120, seed=0,
     ...                          active_range=(0.05, 0.05), size_range=(8, 8))
     >>> res = ica_baseline(rec.counts, bin_width=0.025)
-    >>> sorted(int(u) for u in res.members[0]) == rec.members[0]
-    True
+    >>> res.n_assemblies, {int(u) for u in res.members[0]} <= set(rec.members[0])
+    (1, True)
+
+    The baseline finds the assembly but only part of its members here (1 of 8);
+    :func:`nmfbio.assemblies.detect` recovers all of them.
     """
     from nmfbio.solver.gated import gated_nmf
 

@@ -25,8 +25,8 @@ def marchenko_pastur_edge(n_units: int, n_bins: int) -> float:
 
     Examples
     --------
-    >>> round(marchenko_pastur_edge(50, 24000), 4)
-    1.0935
+    >>> round(float(marchenko_pastur_edge(50, 24000)), 4)
+    1.0934
     """
     return (1.0 + np.sqrt(n_units / n_bins)) ** 2
 

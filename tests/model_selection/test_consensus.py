@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import match_cosine
+from conftest import match_cosine, planted_cohort
 
 import nmfbio
 from nmfbio.model_selection.consensus import (
@@ -15,18 +15,9 @@ from nmfbio.model_selection.consensus import (
 )
 
 
-def cohort(seed, m=96, n=300, r=5):
-    """Poisson counts from a planted rank-r model with spiky parts and ~2000 counts/sample."""
-    rng = np.random.default_rng(seed)
-    W = rng.dirichlet(np.full(m, 0.3), size=r).T
-    H = rng.gamma(0.7, 1.0, size=(r, n))
-    H = H / H.sum(axis=0) * rng.lognormal(np.log(2000), 0.7, size=n)
-    return rng.poisson(W @ H).astype(float), W, H
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_planted_parts_recovered_and_stable(seed):
-    X, W, _ = cohort(seed)
+    X, W, _ = planted_cohort(seed)
     res = nmfbio.consensus(X, 5, restarts=30, seed=seed)
     assert match_cosine(res.W, W).min() >= 0.95
     assert res.stable.all() and (res.stability > DEFAULT_THRESHOLD).all()
@@ -36,7 +27,7 @@ def test_planted_parts_recovered_and_stable(seed):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_extra_components_are_flagged(seed):
-    X, W, _ = cohort(seed)
+    X, W, _ = planted_cohort(seed)
     res = nmfbio.consensus(X, 7, restarts=30, seed=seed, resample="poisson")
     assert res.stable.sum() == 5
     # the stable ones are the planted parts
@@ -44,7 +35,7 @@ def test_extra_components_are_flagged(seed):
 
 
 def test_same_seed_same_consensus_and_save_load(tmp_path):
-    X, _, _ = cohort(3, n=120)
+    X, _, _ = planted_cohort(3, n=120)
     a = nmfbio.consensus(X, 3, restarts=8, seed=4, resample="multinomial")
     b = nmfbio.consensus(X, 3, restarts=8, seed=4, resample="multinomial")
     np.testing.assert_array_equal(a.W, b.W)
@@ -69,7 +60,7 @@ def test_alignment_undoes_permutation_and_scale():
 
 
 def test_plots_draw():
-    X, _, _ = cohort(6, n=80, r=3)
+    X, _, _ = planted_cohort(6, n=80, r=3)
     res = nmfbio.consensus(X, 3, restarts=5, seed=0)
     ax = res.plot_stability()
     assert len(ax.patches) == 3

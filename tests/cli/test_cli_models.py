@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_consensus import cohort
+from conftest import planted_cohort
 
 from nmfbio.cli import main
 
 
 @pytest.fixture
 def counts_csv(tmp_path):
-    X = cohort(0, m=30, n=60, r=3)[0]
+    X = planted_cohort(0, m=30, n=60, r=3)[0]
     df = pd.DataFrame(X, index=[f"ch{i}" for i in range(30)],
                       columns=[f"tumour{j}" for j in range(60)])
     path = tmp_path / "counts.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_consensus import cohort
+from conftest import planted_cohort
 
 import nmfbio
 import nmfbio.model_selection.rank as rank_mod
@@ -14,7 +14,7 @@ from nmfbio.model_selection.rank import plan_rank_selection, poor_runs, score_ra
 
 def test_planted_rank_5_recommended_in_9_of_10_seeds():
     """96 features × 300 samples of Poisson counts from a planted rank-5 model."""
-    picks = [nmfbio.select_rank(cohort(seed)[0], ranks=range(1, 9), seed=seed).best
+    picks = [nmfbio.select_rank(planted_cohort(seed)[0], ranks=range(1, 9), seed=seed).best
              for seed in range(10)]
     assert sum(p == 5 for p in picks) >= 9, picks
 
@@ -31,7 +31,7 @@ def test_rank_1_noise_never_gets_more_than_2():
 
 
 def test_result_table_plot_save(tmp_path):
-    X = cohort(11, n=120, r=3)[0]
+    X = planted_cohort(11, n=120, r=3)[0]
     sel = nmfbio.select_rank(X, ranks=[1, 2, 3, 4], seed=0, repeats=2, restarts=2)
     assert list(sel.table.index) == [1, 2, 3, 4] and sel.best == 3
     assert {"train_error", "test_error", "test_se", "stability"} <= set(sel.table.columns)
@@ -85,7 +85,7 @@ def test_poor_runs_rule():
 
 
 def test_a_forced_poor_run_is_left_out_of_the_stability(monkeypatch):
-    X = cohort(11, n=120, r=3)[0]
+    X = planted_cohort(11, n=120, r=3)[0]
     seen = []
 
     def with_a_failed_run(*args, **kwargs):

@@ -20,7 +20,7 @@ pytest.importorskip("snakemake", reason="snakemake is not installed (pip install
 import nmfbio  # noqa: E402
 from nmfbio.io import read_catalog  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEFILE = REPO / "workflows" / "Snakefile"
 TEST_CONFIG = REPO / "workflows" / "config" / "test.yaml"
 BIN = Path(sys.executable).parent
