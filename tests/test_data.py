@@ -79,7 +79,7 @@ def test_result_save_load(tmp_path):
 
     with h5py.File(bad, "w") as f:
         f["x"] = 1
-    with pytest.raises(FormatError, match="not an nmfbio NMFResult"):
+    with pytest.raises(FormatError, match="other.h5: not an nmfbio result file"):
         nmfbio.NMFResult.load(bad)
 
 

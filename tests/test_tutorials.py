@@ -32,7 +32,6 @@ EXPECTED_FIGURES = {
     "02_mutational_signatures": [
         "breast21_signatures.png", "breast21_exposures.png", "cohort_match_cosine.png",
         "cohort_signatures.png", "cohort_assignment.png", "vcf_catalogs.png",
-        "breast21_extraction/signatures.png", "breast21_extraction/rank_selection.png",
     ],
     "03_neural_assemblies": [
         "raster.png", "membership.png", "activations.png", "null_distribution.png",

@@ -100,8 +100,11 @@ print(f"{int(per_tumour.sum())} substitutions; per tumour from {int(per_tumour.m
 res = sg.extract(catalog, ranks=range(1, 9), restarts=50, seed=0)
 print(res.summary())
 print(res.selection.table[["test_error", "test_se", "stability", "within_1se"]])
-saved = res.save(OUT / "breast21_extraction")
-print("tables and standard figures written:", ", ".join(p.name for p in saved))
+res.save(OUT / "breast21_extraction.h5")  # the whole result, one HDF5 file
+again = sg.ExtractionResult.load(OUT / "breast21_extraction.h5")
+assert again.signatures.equals(res.signatures) and again.selection.best == res.rank
+tables = res.to_tsv(OUT / "breast21_extraction")  # COSMIC-layout tables for other tools
+print("tables written:", ", ".join(p.name for p in tables))
 
 # %% [markdown]
 # The summary states the rule behind the rank, and the stability of each signature. Read
@@ -387,8 +390,9 @@ assert shares.loc["tumourC", [apobec_sig, cpg_sig]].min() > 0.3
 # ## Summary
 #
 # * `sg.extract(catalog, ranks=..., restarts=..., seed=...)` chooses the number of
-#   signatures, gives each a stability, and `.save()` writes COSMIC-layout tables and
-#   figures; read unstable signatures with care.
+#   signatures and gives each a stability; `.save()` keeps the whole result (reload it
+#   with `ExtractionResult.load`), `.to_tsv()` writes COSMIC-layout tables; read unstable
+#   signatures with care.
 # * `sg.match(result, reference)` names de novo signatures; `sg.assign(catalog,
 #   reference)` gives sparse exposures with bootstrap intervals. COSMIC is loaded from
 #   your own copy with `sg.reference(path)`.

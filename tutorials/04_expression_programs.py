@@ -191,7 +191,7 @@ print(res.table.round(3))
 assert (res.stability >= 0.8).all(), "the chosen programs are reproducible"
 
 # %% [markdown]
-# `find` wrote its results into the AnnData under one key stem (`key="programs"`), the
+# `find` wrote its results into the AnnData under one key stem (`key_added="programs"`), the
 # way scanpy's functions do:
 #
 # * `obsm["X_programs"]` — usage, cells × programs (rows sum to 1);

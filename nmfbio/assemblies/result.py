@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from nmfbio._store import Stored
 from nmfbio.errors import NMFInputError
 
 __all__ = ["AssemblyResult", "as_counts", "events_table"]
@@ -114,8 +115,8 @@ def events_table(q, t_start, bin_width, names, threshold=0.5):
                                        "peak"])
 
 
-@dataclass
-class AssemblyResult:
+@dataclass(repr=False)
+class AssemblyResult(Stored):
     """Detected assemblies.
 
     Attributes
@@ -147,7 +148,12 @@ class AssemblyResult:
         The same gain on shift surrogates of the held-out bins: the null distribution the
         p-value is computed from.
     params : dict
+
+    Saved and loaded through the common store (``save(path)``, ``AssemblyResult.load(path)``:
+    HDF5 with format ``nmfbio.AssemblyResult``, version 2; version-1 files still load).
     """
+
+    _format_version = 2
 
     members: list
     weights: pd.DataFrame
@@ -248,72 +254,29 @@ class AssemblyResult:
              "members": [",".join(map(str, m)) for m in self.members]},
             index=pd.Index(names, name="assembly"))
 
-    def save(self, path) -> None:
-        """Write everything to one HDF5 file, atomically.
-
-        Examples
-        --------
-        >>> res.save("assemblies.h5")  # doctest: +SKIP
-        >>> AssemblyResult.load("assemblies.h5").members == res.members  # doctest: +SKIP
-        True
-        """
-        import json
-
-        import h5py
-
-        from nmfbio._atomic import atomic_path
-
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-            f.attrs["format"] = "nmfbio.AssemblyResult/1"
-            f.attrs["params"] = json.dumps(self.params)
-            f.attrs["members"] = json.dumps(self.members)
-            str_dt = h5py.string_dtype("utf-8")
-            f.create_dataset("units", data=np.array(self.weights.index, dtype=object),
-                             dtype=str_dt)
-            f.create_dataset("assemblies", data=np.array(self.weights.columns, dtype=object),
-                             dtype=str_dt)
-            for name in ("weights", "gain", "z"):
-                f.create_dataset(name, data=getattr(self, name).to_numpy())
-            f.create_dataset("activations", data=self.activations.to_numpy().T,
-                             compression="gzip")
-            f.create_dataset("pvalues", data=self.pvalues.to_numpy())
-            f.create_dataset("background_rate", data=self.background_rate.to_numpy())
-            f.create_dataset("counts", data=self.counts.astype(np.float32), compression="gzip")
-            f.create_dataset("bin_times", data=self.bin_times)
-            f.create_dataset("heldout_gains", data=self.heldout_gains)
-            f.create_dataset("null_gains", data=self.null_gains)
-
     @classmethod
-    def load(cls, path) -> AssemblyResult:
-        """Read a result written by :meth:`save`."""
+    def _load_legacy(cls, f, path) -> AssemblyResult:
+        """Read the layout of format version 1 (``nmfbio.AssemblyResult/1``, before the
+        common store)."""
         import json
 
-        import h5py
-
-        from nmfbio.errors import FormatError
-
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != "nmfbio.AssemblyResult/1":
-                raise FormatError("not an nmfbio assemblies result (no "
-                                  "'nmfbio.AssemblyResult/1' format attribute)", path)
-            params = json.loads(f.attrs["params"])
-            units = [u.decode() if isinstance(u, bytes) else str(u) for u in f["units"][()]]
-            names = [u.decode() if isinstance(u, bytes) else str(u) for u in f["assemblies"][()]]
-            W, gain, z = f["weights"][()], f["gain"][()], f["z"][()]
-            members = W != 0 if params.get("method") != "ica" else None
-            res = cls._build(W, f["activations"][()], members if members is not None else
-                             np.zeros_like(W, bool), gain, z, f["pvalues"][()], units,
-                             f["bin_times"][()], params["bin_width"],
-                             f["background_rate"][()], f["counts"][()].astype(np.float64),
-                             names, f["heldout_gains"][()], f["null_gains"][()], params)
-            res.members = json.loads(f.attrs["members"])
+        params = json.loads(f.attrs["params"])
+        units = [u.decode() if isinstance(u, bytes) else str(u) for u in f["units"][()]]
+        names = [u.decode() if isinstance(u, bytes) else str(u) for u in f["assemblies"][()]]
+        W, gain, z = f["weights"][()], f["gain"][()], f["z"][()]
+        members = W != 0 if params.get("method") != "ica" else np.zeros_like(W, bool)
+        res = cls._build(W, f["activations"][()], members, gain, z, f["pvalues"][()], units,
+                         f["bin_times"][()], params["bin_width"], f["background_rate"][()],
+                         f["counts"][()].astype(np.float64), names, f["heldout_gains"][()],
+                         f["null_gains"][()], params)
+        res.members = json.loads(f.attrs["members"])
         return res
 
-    def to_anndata(self, key: str = "assemblies"):
-        """The counts as AnnData (bins × units) with the result under ``key``.
+    def to_anndata(self, key_added: str = "assemblies"):
+        """The counts as AnnData (bins × units) with the result under ``key_added``.
 
-        Writes ``obsm["X_" + key]`` (activations), ``varm[key]`` (weights) and
-        ``uns[key]`` (members, p-values, parameters), and the spike readers' layout (``obs``
+        Writes ``obsm["X_" + key_added]`` (activations), ``varm[key_added]`` (weights) and
+        ``uns[key_added]`` (members, p-values, parameters), and the spike readers' layout (``obs``
         ``t_start``/``t_end``, ``uns["spikes"]`` with the bin width), so the AnnData can be
         passed to :func:`~nmfbio.assemblies.detect` again.
         """
@@ -332,9 +295,9 @@ class AssemblyResult:
                              index=self.weights.index),
             uns={"spikes": {"bin_width": width, "window": window, "units": "counts",
                             "source": "assemblies", "window_inferred": False}})
-        ad.obsm[_keys.obsm_key(key)] = self.activations.to_numpy()
-        ad.varm[_keys.varm_key(key)] = self.weights.to_numpy()
-        ad.uns[_keys.uns_key(key)] = {
+        ad.obsm[_keys.obsm_key(key_added)] = self.activations.to_numpy()
+        ad.varm[_keys.varm_key(key_added)] = self.weights.to_numpy()
+        ad.uns[_keys.uns_key(key_added)] = {
             "assemblies": list(self.weights.columns),
             "members": dict(zip(self.weights.columns, map(list, self.members), strict=True)),
             "pvalues": self.pvalues.to_numpy(), "params": {

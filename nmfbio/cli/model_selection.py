@@ -205,7 +205,7 @@ def _run_rank(args) -> int:
 
 
 def _write_rank(args, sel, outdir, out) -> None:
-    sel.save(out["rank_selection.tsv"])
+    sel.to_tsv(out["rank_selection.tsv"])
     save_figure(sel.plot(), out["rank_selection.png"])
     _say(args, f"{sel.summary()}\nwrote {', '.join(_RANK_OUT)} to {outdir}")
 

@@ -158,7 +158,14 @@ def _run_extract(args) -> int:
     res = sg.extract(cat, parse_ranks(args.ranks), restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
                      seed=args.seed, rank=args.rank)
-    written = res.save(out)
+    from nmfbio.plot.signatures import save
+
+    written = res.to_tsv(out)
+    for name, figure in (("signatures.png", res.plot_signatures),
+                         ("exposures.png", res.plot_exposures),
+                         ("rank_selection.png", res.selection.plot),
+                         ("stability.png", res.consensus.plot_stability)):
+        written.append(save(figure(), out / name))
     if args.reference:
         mres = sg.match(res.signatures, sg.reference(args.reference))
         write_tsv(mres.pairs, out / "matches.tsv", "denovo")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from nmfbio._store import Stored
 from nmfbio.data import as_matrix
 from nmfbio.model_selection.matching import match_columns
 from nmfbio.solver import nmf, refit_H
@@ -105,8 +106,8 @@ def separable_fit(X, rank, *, loss="kl", anchors=None, layer=None):
     return W, H, value, idx
 
 
-@dataclass
-class SeparabilityReport:
+@dataclass(repr=False)
+class SeparabilityReport(Stored):
     """Result of :func:`separability`.
 
     Attributes
@@ -151,6 +152,12 @@ class SeparabilityReport:
     params: dict = field(default_factory=dict)
     coordinates: np.ndarray | None = None  # 2-D projection of samples, for the plot
     part_coordinates: np.ndarray | None = None
+
+    def summary(self) -> str:
+        """The verdict on one line, then the evidence (the reason)."""
+        verdict = "near-separable" if self.separable else "NOT near-separable"
+        return (f"rank {len(self.purity)}: {verdict}; anchors "
+                f"{', '.join(map(str, self.anchor_names))}\n  {self.reason}")
 
     def table(self):
         """Per-component evidence as a DataFrame."""

@@ -14,15 +14,14 @@ Plots live in ``nmfbio.plot``; the solver does the fitting.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nmfbio._atomic import atomic_path
+from nmfbio._store import Stored
 from nmfbio._warn import warn
 from nmfbio.data import as_matrix
-from nmfbio.errors import ConvergenceWarning, FormatError, NMFInputError
+from nmfbio.errors import ConvergenceWarning, NMFInputError
 from nmfbio.model_selection.matching import cosine_matrix, match_columns
 from nmfbio.solver import get_loss, nmf_runs, refit_H
 
@@ -34,11 +33,10 @@ __all__ = ["ConsensusResult", "consensus", "combine_runs", "check_consensus_args
 DEFAULT_THRESHOLD = 0.8
 #: a run "reproduces" a component when its matched part has at least this cosine
 REPRODUCED_COSINE = 0.9
-_FORMAT = "nmfbio.ConsensusResult"
 
 
-@dataclass
-class ConsensusResult:
+@dataclass(repr=False)
+class ConsensusResult(Stored):
     """Result of :func:`consensus`.
 
     Attributes
@@ -66,7 +64,13 @@ class ConsensusResult:
     threshold : float
     params : dict
     feature_names, sample_names : list of str or None
+
+    Saved and loaded through the common store (``save(path)``,
+    ``ConsensusResult.load(path)``: HDF5 with format ``nmfbio.ConsensusResult``, version 2;
+    version-1 files still load).
     """
+
+    _format_version = 2
 
     W: np.ndarray
     H: np.ndarray
@@ -147,40 +151,16 @@ class ConsensusResult:
 
         return plot_run_cosines(self, ax=ax)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write to HDF5 (atomically); read back with :meth:`load`."""
-        import h5py
-
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-            f.attrs["format"] = _FORMAT
-            for key in ("W", "H", "stability", "mean_cosine", "reproduced", "stable",
-                        "run_W", "run_losses"):
-                f.create_dataset(key, data=np.asarray(getattr(self, key)))
-            f.attrs["n_unconverged"] = int(self.n_unconverged)
-            f.attrs["loss"] = float(self.loss)
-            f.attrs["threshold"] = float(self.threshold)
-            f.attrs["params"] = json.dumps(self.params, default=str)
-            for key in ("feature_names", "sample_names"):
-                names = getattr(self, key)
-                if names is not None:
-                    f.create_dataset(key, data=[str(x) for x in names],
-                                     dtype=h5py.string_dtype("utf-8"))
-
     @classmethod
-    def load(cls, path: str | os.PathLike) -> ConsensusResult:
-        """Read a result written by :meth:`save`."""
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != _FORMAT:
-                raise FormatError("not an nmfbio ConsensusResult file", path)
-            arrays = {k: f[k][()] for k in ("W", "H", "stability", "mean_cosine", "reproduced",
-                                            "stable", "run_W", "run_losses")}
-            names = {k: (list(f[k].asstr()[()]) if k in f else None)
-                     for k in ("feature_names", "sample_names")}
-            return cls(**arrays, n_unconverged=int(f.attrs["n_unconverged"]),
-                       loss=float(f.attrs["loss"]), threshold=float(f.attrs["threshold"]),
-                       params=json.loads(f.attrs["params"]), **names)
+    def _load_legacy(cls, f, path) -> ConsensusResult:
+        """Read the layout of format version 1 (before the common store)."""
+        arrays = {k: f[k][()] for k in ("W", "H", "stability", "mean_cosine", "reproduced",
+                                        "stable", "run_W", "run_losses")}
+        names = {k: (list(f[k].asstr()[()]) if k in f else None)
+                 for k in ("feature_names", "sample_names")}
+        return cls(**arrays, n_unconverged=int(f.attrs["n_unconverged"]),
+                   loss=float(f.attrs["loss"]), threshold=float(f.attrs["threshold"]),
+                   params=json.loads(f.attrs["params"]), **names)
 
 
 def align_runs(Ws, reference=None, max_rounds=20):

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 
 from nmfbio._atomic import atomic_path
 from nmfbio._progress import progress
+from nmfbio._store import Stored
 from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
 from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, cluster_runs
@@ -46,8 +47,8 @@ POOR_RUN_RATIO = 1.5
 POOR_RUN_FLOOR = 1e-6
 
 
-@dataclass
-class RankSelection:
+@dataclass(repr=False)
+class RankSelection(Stored):
     """Result of :func:`select_rank`.
 
     Attributes
@@ -87,9 +88,11 @@ class RankSelection:
 
         return plot_rank_selection(self, ax=ax)
 
-    def save(self, path: str | os.PathLike) -> None:
+    def to_tsv(self, path: str | os.PathLike) -> None:
         """Write the table as TSV (atomically), with the rule and parameters in a ``#``
-        header line."""
+        header line (``rank_selection.tsv`` of ``nmfbio rank``; the workflow reads its
+        ``# best=K;`` line). ``save(path)`` / ``RankSelection.load(path)`` keep the whole
+        result in HDF5."""
         with atomic_path(path) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(f"# best={self.best}; rule: {self.rule}; params: "

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from nmfbio import _keys
 from nmfbio._progress import progress
+from nmfbio._store import Stored
 from nmfbio._warn import warn
 from nmfbio.errors import DataWarning, NMFInputError
 from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, consensus
@@ -42,8 +44,8 @@ __all__ = ["ProgramsResult", "find", "OUTLIER_COSINE"]
 OUTLIER_COSINE = 0.8
 
 
-@dataclass
-class ProgramsResult:
+@dataclass(repr=False)
+class ProgramsResult(Stored):
     """Result of :func:`find`.
 
     Attributes
@@ -79,6 +81,9 @@ class ProgramsResult:
     genes_used: list
     params: dict = field(default_factory=dict)
     adata: object = None
+
+    #: the AnnData written back to is the user's object, not part of the stored result
+    _not_stored = ("adata",)
 
     def summary(self) -> str:
         """Rank, rule and the top genes of each program."""
@@ -213,7 +218,7 @@ def _nnls_gram(G, B):
 
 
 def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None, layer=None,
-         key="programs", threshold=DEFAULT_THRESHOLD,
+         key_added="programs", threshold=DEFAULT_THRESHOLD,
          rank=None, n_top=20, copy=False, max_iter=500, tol=1e-4) -> ProgramsResult:
     """Find gene-expression programs in an AnnData of raw counts.
 
@@ -230,9 +235,10 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
         Seeded restarts per rank.
     seed : int, optional
     layer : str, optional
-    key : str, default "programs"
-        Results go to ``obsm["X_" + key]`` (usage), ``varm[key]`` (spectra),
-        ``varm[key + "_scores"]`` and ``uns[key]``.
+    key_added : str, default "programs"
+        Results go to ``obsm["X_" + key_added]`` (usage), ``varm[key_added]`` (spectra),
+        ``varm[key_added + "_scores"]`` and ``uns[key_added]`` (the names of
+        :mod:`nmfbio._keys`, as for :func:`nmfbio.fit`).
     threshold : float
         Stability a program needs (cosine silhouette).
     rank : int, optional
@@ -344,10 +350,10 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     top = pd.DataFrame({p: sc[p].sort_values(ascending=False).index[:n_top].tolist()
                         for p in names}, index=pd.RangeIndex(1, min(n_top, n_genes) + 1))
     order_stab = con.stability
-    adata.obsm[f"X_{key}"] = usage
-    adata.varm[key] = spectra
-    adata.varm[f"{key}_scores"] = scores
-    adata.uns[key] = {
+    adata.obsm[_keys.obsm_key(key_added)] = usage
+    adata.varm[_keys.varm_key(key_added)] = spectra
+    adata.varm[f"{_keys.varm_key(key_added)}_scores"] = scores
+    adata.uns[_keys.uns_key(key_added)] = {
         "params": dict(ranks=np.array(ranks), n_top_genes=int(n_top_genes),
                        restarts=int(restarts), seed=int(seed), threshold=float(threshold),
                        rank=int(k)),
@@ -360,4 +366,4 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     return ProgramsResult(programs=prog, usage=use, scores=sc, top_genes=top, rank=k,
                           table=table, stability=np.asarray(order_stab), rule=rule,
                           genes_used=[gene_names[g] for g in hv],
-                          params=dict(adata.uns[key]["params"]), adata=adata)
+                          params=dict(adata.uns[_keys.uns_key(key_added)]["params"]), adata=adata)

@@ -32,7 +32,7 @@ Adding a result kind is one function and one registry entry, as
                   has_files("assemblies.h5"), assemblies_section)
 
    ``has_files(...)`` finds a folder holding those files (a lone file given directly counts
-   as its folder); ``h5_result("assemblies.h5", "nmfbio.AssemblyResult/1")`` instead
+   as its folder); ``h5_result("assemblies.h5", "nmfbio.AssemblyResult")`` instead
    recognises the HDF5 file by its ``format`` attribute under any name. ``covers=("rank",)``
    hides another kind's section that yours already shows.
 

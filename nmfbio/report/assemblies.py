@@ -1,5 +1,5 @@
 """The report section for neural assemblies (``nmfbio assemblies detect`` → ``assemblies.h5``,
-HDF5 with the format attribute ``nmfbio.AssemblyResult/1``): parameters, the summary table
+HDF5 with the format attribute ``nmfbio.AssemblyResult``): parameters, the summary table
 (members, adjusted p-values, events, held-out gains), the members with their weights and
 z-scores, and the four figures (raster grouped by assembly, membership heatmap, activation
 traces with events, null distribution). It loads the result and draws it with
@@ -16,7 +16,7 @@ from nmfbio.report.model import MAX_TABLE_ROWS, Section, h5_result
 __all__ = ["assemblies_section", "detect_assemblies", "FORMAT"]
 
 #: the ``format`` attribute of :meth:`nmfbio.assemblies.AssemblyResult.save` files
-FORMAT = "nmfbio.AssemblyResult/1"
+FORMAT = "nmfbio.AssemblyResult"
 
 #: the detector: ``assemblies.h5`` in a folder, or any HDF5 file with :data:`FORMAT`
 detect_assemblies = h5_result("assemblies.h5", FORMAT)

@@ -176,18 +176,12 @@ def has_files(*names: str) -> Callable[[Path], Path | None]:
 
 
 def h5_format(path: Path) -> str | None:
-    """The ``format`` attribute of an HDF5 file (how nmfbio marks its results), or None when
-    the file is not HDF5 or has none."""
-    import h5py
+    """The format name of an nmfbio HDF5 result (``nmfbio.NMFResult``, …; any version), or
+    None when the file is not one (see :func:`nmfbio._store.read_format`)."""
+    from nmfbio._store import read_format
 
-    try:
-        with h5py.File(path, "r") as f:
-            fmt = f.attrs.get("format")
-    except (OSError, ValueError):
-        return None
-    if isinstance(fmt, bytes):
-        fmt = fmt.decode("utf-8", "replace")
-    return None if fmt is None else str(fmt)
+    found = read_format(path)
+    return None if found is None else found[0]
 
 
 def h5_result(name: str, fmt: str) -> Callable[[Path], Path | None]:

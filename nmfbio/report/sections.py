@@ -57,7 +57,7 @@ def is_rank_table(path: Path) -> bool:
 
 
 def read_rank_selection(path: Path):
-    """Read ``rank_selection.tsv`` (written by :meth:`nmfbio.RankSelection.save`) back into a
+    """Read ``rank_selection.tsv`` (written by :meth:`nmfbio.RankSelection.to_tsv`) back into a
     :class:`~nmfbio.RankSelection` (its per-repeat errors are not in the file: empty).
 
     Raises

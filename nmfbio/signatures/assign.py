@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
+from nmfbio._store import Stored
 from nmfbio.errors import NMFInputError
 from nmfbio.signatures._catalog import catalog_frame
 from nmfbio.signatures.match import as_signature_frame
@@ -72,8 +73,8 @@ def _select(R, y, add_above, remove_below, max_rounds=50):
     return active, w, cos
 
 
-@dataclass
-class AssignmentResult:
+@dataclass(repr=False)
+class AssignmentResult(Stored):
     """Result of :func:`assign`.
 
     Attributes
@@ -92,6 +93,20 @@ class AssignmentResult:
     lower: pd.DataFrame | None = None
     upper: pd.DataFrame | None = None
     params: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line: samples, signatures used, median reconstruction cosine; then the
+        signatures by the mutations they carry."""
+        used = self.exposures.loc[:, (self.exposures > 0).any(axis=0)]
+        total = used.sum(axis=0).sort_values(ascending=False)
+        share = total / max(float(total.sum()), 1e-300)
+        boot = self.params.get("bootstrap", 0)
+        head = (f"{len(self.exposures)} samples refitted with {used.shape[1]} of "
+                f"{self.exposures.shape[1]} reference signatures; median cosine "
+                f"{float(self.cosine.median()):.3f}"
+                + (f"; {boot} bootstrap resamples" if boot else ""))
+        body = ", ".join(f"{n} {s:.0%}" for n, s in share.items())
+        return f"{head}\n  mutations by signature: {body}" if body else head
 
     def relative(self) -> pd.DataFrame:
         """Exposures as fractions of each sample's assigned mutations."""

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nmfbio._atomic import atomic_path
+from nmfbio._store import Stored
 from nmfbio.io.sbs96 import CHANNELS
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, select_rank
@@ -49,8 +50,8 @@ def signature_names(k: int) -> list[str]:
     return letters
 
 
-@dataclass
-class ExtractionResult:
+@dataclass(repr=False)
+class ExtractionResult(Stored):
     """Result of :func:`extract`.
 
     Attributes
@@ -95,9 +96,13 @@ class ExtractionResult:
                 f"{self.selection.rule}. Stability: {stab}. Median sample cosine "
                 f"{float(self.cosine().median()):.3f}.")
 
-    def save(self, outdir: str | os.PathLike, *, figures: bool = True) -> list[Path]:
-        """Write ``signatures.tsv`` (COSMIC layout), ``exposures.tsv``,
-        ``rank_selection.tsv``, ``stability.tsv`` and (optionally) figures into ``outdir``.
+    def to_tsv(self, outdir: str | os.PathLike) -> list[Path]:
+        """Write the tables ``signatures.tsv`` (COSMIC layout), ``exposures.tsv``,
+        ``rank_selection.tsv`` and ``stability.tsv`` into ``outdir`` (atomically).
+
+        An export for other tools; ``save(path)`` / ``ExtractionResult.load(path)`` keep
+        the whole result (with the rank selection and the consensus) in one HDF5 file.
+        ``nmfbio signatures extract`` writes these tables and the figures.
 
         Returns
         -------
@@ -117,17 +122,8 @@ class ExtractionResult:
         tab = self.consensus.table()
         tab.index = self.signatures.columns
         tsv(tab, "stability.tsv", "signature")
-        self.selection.save(out / "rank_selection.tsv")
+        self.selection.to_tsv(out / "rank_selection.tsv")
         written.append(out / "rank_selection.tsv")
-        if figures:
-            from nmfbio.plot.signatures import plot_signatures, save
-
-            save(plot_signatures(self.signatures), out / "signatures.png")
-            save(self.plot_exposures(), out / "exposures.png")
-            save(self.selection.plot(), out / "rank_selection.png")
-            save(self.consensus.plot_stability(), out / "stability.png")
-            written += [out / f for f in ("signatures.png", "exposures.png",
-                                          "rank_selection.png", "stability.png")]
         return written
 
     def plot_signatures(self):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment, nnls
 
+from nmfbio._store import Stored
 from nmfbio.errors import NMFInputError
 from nmfbio.model_selection.matching import cosine_matrix
 
@@ -102,8 +103,8 @@ def decompose(profile, reference: pd.DataFrame, *, max_signatures=4, min_gain=0.
     return [str(reference.columns[j]) for j in chosen], weights, best_cos
 
 
-@dataclass
-class MatchResult:
+@dataclass(repr=False)
+class MatchResult(Stored):
     """Result of :func:`match`.
 
     Attributes

@@ -1,6 +1,7 @@
-"""``NMFResult``: the fitted factors of one NMF run, with names, diagnostics and HDF5 I/O.
+"""``NMFResult``: the fitted factors of one NMF run, with names, diagnostics and HDF5 I/O
+through :mod:`nmfbio._store`.
 
-Conventions (see DESIGN.md): X (features × samples) ≈ W H; each column of ``W`` sums to 1
+Conventions (see docs/architecture.md): X (features × samples) ≈ W H; each column of ``W`` sums to 1
 (a part is a distribution over features) and ``H`` carries the scale; components are
 ordered by total contribution (row sums of H), largest first. Only arrays live here; the
 ``*_frame`` helpers import pandas lazily, and AnnData write-back lives in ``nmfbio.data``.
@@ -9,21 +10,17 @@ ordered by total contribution (row sums of H), largest first. Only arrays live h
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nmfbio._atomic import atomic_path
+from nmfbio._store import Stored
 
 __all__ = ["NMFResult"]
 
-_FORMAT = "nmfbio.NMFResult"
-_FORMAT_VERSION = 1
 
-
-@dataclass
-class NMFResult:
+@dataclass(repr=False)
+class NMFResult(Stored):
     """Result of :func:`nmfbio.fit`.
 
     Attributes
@@ -52,14 +49,22 @@ class NMFResult:
     restart_objectives : ndarray
         Final objective of every restart; the best one was returned.
 
+    Saved and loaded through the common store (``save(path)``, ``NMFResult.load(path)``:
+    HDF5 with format ``nmfbio.NMFResult``, version 2; version-1 files still load).
+
     Examples
     --------
-    >>> import numpy as np, nmfbio
+    >>> import numpy as np, os, tempfile, nmfbio
     >>> X = np.array([[2.0, 1.0], [0.0, 1.5], [1.0, 0.0]]) @ np.array([[1, 0, 2], [0.5, 1, 0]])
     >>> res = nmfbio.fit(X, 2, seed=0)
     >>> res.W.sum(axis=0).round(6).tolist()
     [1.0, 1.0]
+    >>> path = os.path.join(tempfile.mkdtemp(), "result.h5")
+    >>> res.save(path); nmfbio.NMFResult.load(path).n_iter == res.n_iter
+    True
     """
+
+    _format_version = 2
 
     W: np.ndarray
     H: np.ndarray
@@ -147,75 +152,18 @@ class NMFResult:
         )
 
     # ---------------------------------------------------------------- HDF5
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the result to an HDF5 file (atomically).
-
-        Parameters
-        ----------
-        path : path-like
-            Destination, e.g. ``"result.h5"``.
-
-        Examples
-        --------
-        >>> import numpy as np, os, tempfile
-        >>> from nmfbio.solver import NMFResult
-        >>> r = NMFResult(np.ones((2, 1)), np.ones((1, 2)), 0.5, 0.5, "kl", np.zeros(1), 7,
-        ...               True)
-        >>> p = os.path.join(tempfile.mkdtemp(), "r.h5")
-        >>> r.save(p); NMFResult.load(p).n_iter
-        7
-        """
-        import h5py
-
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-            f.attrs["format"] = _FORMAT
-            f.attrs["format_version"] = _FORMAT_VERSION
-            f.create_dataset("W", data=self.W)
-            f.create_dataset("H", data=self.H)
-            f.create_dataset("history", data=np.asarray(self.history, dtype=np.float64))
-            f.create_dataset("restart_objectives",
-                             data=np.asarray(self.restart_objectives, dtype=np.float64))
-            f.attrs["loss"] = float(self.loss)
-            f.attrs["objective"] = float(self.objective)
-            f.attrs["loss_name"] = self.loss_name
-            f.attrs["n_iter"] = int(self.n_iter)
-            f.attrs["converged"] = bool(self.converged)
-            f.attrs["seed"] = -1 if self.seed is None else int(self.seed)
-            f.attrs["params"] = json.dumps(self.params, default=str)
-            for key in ("feature_names", "sample_names"):
-                names = getattr(self, key)
-                if names is not None:
-                    f.create_dataset(key, data=[str(x) for x in names],
-                                     dtype=h5py.string_dtype("utf-8"))
-
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NMFResult:
-        """Read a result written by :meth:`save`.
-
-        Raises
-        ------
-        nmfbio.errors.FormatError
-            When the file is not an nmfbio result.
-        """
-        import h5py
-
-        from nmfbio.errors import FormatError
-
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != _FORMAT:
-                raise FormatError("not an nmfbio NMFResult file (no 'format' attribute "
-                                  f"{_FORMAT!r}); was it written by NMFResult.save?", path)
-            names = {}
-            for key in ("feature_names", "sample_names"):
-                names[key] = (np.array(f[key].asstr()[()], dtype=object)
-                              if key in f else None)
-            seed = int(f.attrs["seed"])
-            return cls(
-                W=f["W"][()], H=f["H"][()], loss=float(f.attrs["loss"]),
-                objective=float(f.attrs["objective"]), loss_name=str(f.attrs["loss_name"]),
-                history=f["history"][()], n_iter=int(f.attrs["n_iter"]),
-                converged=bool(f.attrs["converged"]), seed=None if seed < 0 else seed,
-                params=json.loads(f.attrs["params"]),
-                restart_objectives=f["restart_objectives"][()],
-                **names,
-            )
+    def _load_legacy(cls, f, path) -> NMFResult:
+        """Read the layout of format version 1 (before the common store)."""
+        names = {}
+        for key in ("feature_names", "sample_names"):
+            names[key] = np.array(f[key].asstr()[()], dtype=object) if key in f else None
+        seed = int(f.attrs["seed"])
+        return cls(
+            W=f["W"][()], H=f["H"][()], loss=float(f.attrs["loss"]),
+            objective=float(f.attrs["objective"]), loss_name=str(f.attrs["loss_name"]),
+            history=f["history"][()], n_iter=int(f.attrs["n_iter"]),
+            converged=bool(f.attrs["converged"]), seed=None if seed < 0 else seed,
+            params=json.loads(f.attrs["params"]),
+            restart_objectives=f["restart_objectives"][()], **names,
+        )

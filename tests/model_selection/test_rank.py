@@ -39,7 +39,7 @@ def test_result_table_plot_save(tmp_path):
     assert "recommended rank: 3" in sel.summary() and "within one standard error" in sel.rule
     ax = sel.plot()
     assert ax.get_xlabel() == "rank"
-    sel.save(tmp_path / "rank.tsv")
+    sel.to_tsv(tmp_path / "rank.tsv")
     text = (tmp_path / "rank.tsv").read_text()
     assert text.startswith("# best=3") and "test_error" in text
     again = nmfbio.select_rank(X, ranks=[1, 2, 3, 4], seed=0, repeats=2, restarts=2)

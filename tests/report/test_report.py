@@ -196,7 +196,7 @@ def test_bad_results(results, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "result.h5").write_bytes(b"not hdf5 at all")
-    with pytest.raises(FormatError, match=r"broken/result\.h5: cannot read this result"):
+    with pytest.raises(FormatError, match=r"broken/result\.h5: not an HDF5 file"):
         write_report([broken], tmp_path / "r.html")
     bad_rank = tmp_path / "badrank"
     bad_rank.mkdir()

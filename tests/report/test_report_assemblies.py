@@ -103,7 +103,7 @@ def test_found_by_name_format_and_one_level_down(results, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "assemblies.h5").write_bytes(b"not hdf5")
-    with pytest.raises(FormatError, match=r"broken/assemblies\.h5: cannot read this result"):
+    with pytest.raises(FormatError, match=r"broken/assemblies\.h5: not an HDF5 file"):
         find_sections([broken])
 
 
