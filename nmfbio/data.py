@@ -17,7 +17,8 @@ from nmfbio import _keys
 from nmfbio.errors import NMFInputError
 from nmfbio.solver import DEFAULT_MAX_ITER, DEFAULT_TOL, NMFResult, nmf
 
-__all__ = ["fit", "as_matrix", "write_to_anndata"]
+__all__ = ["fit", "as_matrix", "as_frame", "features_by_samples", "samples_by_features",
+           "write_to_anndata"]
 
 
 def _is_anndata(obj) -> bool:
@@ -83,6 +84,38 @@ def as_matrix(data, *, layer=None, mask=None):
     if isinstance(data, pd.Series):
         raise NMFInputError("X must be 2-D (features × samples), got a pandas Series")
     return data, mask, None, None
+
+
+def as_frame(data, *, layer=None, index_name=None) -> pd.DataFrame:
+    """Any supported input as a dense features × samples DataFrame (index = features,
+    columns = samples; an AnnData's ``var_names`` and ``obs_names``).
+
+    Examples
+    --------
+    >>> import anndata, numpy as np
+    >>> ad = anndata.AnnData(np.array([[1.0, 2.0, 3.0]]))  # 1 sample × 3 features
+    >>> as_frame(ad).shape
+    (3, 1)
+    """
+    X, _, fnames, snames = as_matrix(data, layer=layer)
+    X = np.asarray(X.todense() if sp.issparse(X) else X, dtype=np.float64)
+    n_features, n_samples = X.shape
+    index = pd.Index(fnames if fnames is not None else [str(i) for i in range(n_features)],
+                     name=index_name)
+    columns = snames if snames is not None else [str(j) for j in range(n_samples)]
+    return pd.DataFrame(X, index=index, columns=columns)
+
+
+def features_by_samples(M):
+    """A samples × features matrix (AnnData's layout) as the solver's features × samples:
+    sparse as CSR in canonical form (which the solver shares instead of copying), dense as a
+    view."""
+    return sp.csr_matrix(M.T) if sp.issparse(M) else M.T
+
+
+def samples_by_features(M):
+    """A features × samples matrix as AnnData's samples × features (a C-contiguous copy)."""
+    return sp.csr_matrix(M.T) if sp.issparse(M) else np.ascontiguousarray(M.T)
 
 
 def write_to_anndata(adata, res: NMFResult, key_added: str = _keys.DEFAULT_KEY) -> None:

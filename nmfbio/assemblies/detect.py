@@ -77,6 +77,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
+from nmfbio._validation import check_seed
 from nmfbio.assemblies.ica import ica_activity, ica_patterns, standardise
 from nmfbio.assemblies.result import AssemblyResult, as_counts
 from nmfbio.errors import NMFInputError
@@ -470,6 +471,7 @@ def detect(data, *, bin_width=None, window=None, rank=None, timescale=30.0, bloc
     >>> len(res.members)  # doctest: +SKIP
     3
     """
+    seed = check_seed(seed)
     X, unit_ids, t_start, width = as_counts(data, bin_width, window)
     n_units, n_bins = X.shape
     ts_bins = timescale / width

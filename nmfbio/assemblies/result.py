@@ -283,12 +283,13 @@ class AssemblyResult(Stored):
         import anndata
 
         from nmfbio import _keys
+        from nmfbio.data import samples_by_features
 
         width = float(self.params["bin_width"])
         t_end = self.bin_times + width
         window = [float(self.bin_times[0]), float(t_end[-1])] if self.bin_times.size else []
         ad = anndata.AnnData(
-            X=self.counts.T.copy(),
+            X=samples_by_features(self.counts),
             obs=pd.DataFrame({"t_start": self.bin_times, "t_end": t_end},
                              index=self.activations.index),
             var=pd.DataFrame({"background_rate_hz": self.background_rate.to_numpy()},

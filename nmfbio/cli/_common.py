@@ -89,34 +89,32 @@ def parse_ranks(text: str, option: str = "--ranks") -> list[int]:
     return ranks
 
 
-def positive_int(text: str) -> int:
+def _number(text: str, kind, low, what: str, out_of_range: str):
+    """``text`` as ``kind`` (int or float) of at least ``low`` and finite, else an argparse
+    error naming the value: ``what`` when it is no number, ``out_of_range`` otherwise."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not value >= low or value == float("inf"):
+        raise argparse.ArgumentTypeError(out_of_range.format(text=text, value=value))
     return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    return _number(text, int, 1, "an integer >= 1", "expected an integer >= 1, got {value}")
 
 
 def nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+    """An integer >= 0 (argparse type)."""
+    return _number(text, int, 0, "an integer >= 0", "expected an integer >= 0, got {value}")
 
 
 def nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
+    """A finite number >= 0 (argparse type; NaN and inf refused)."""
+    return _number(text, float, 0, "a number >= 0",
+                   "expected a finite number >= 0, got {text!r}")
 
 
 

@@ -1,8 +1,8 @@
 """``nmfbio assemblies detect`` — read spike data with the :mod:`nmfbio.io` spike readers
 (format detected from the input or given with ``--format``), call
 :func:`nmfbio.assemblies.detect` (or :func:`~nmfbio.assemblies.ica_baseline`), and write the
-tables, the result file and the four figures. Also :func:`input_format`, the detection of
-the input format. No science here.
+tables, the result file and the four figures. Which format an input is, and reading it, is
+:mod:`nmfbio.io.spike_input`'s. No science here.
 """
 
 from __future__ import annotations
@@ -15,24 +15,13 @@ import textwrap
 from pathlib import Path
 
 from nmfbio.cli._common import add_command, nonneg_int, positive_int, warn_line
-from nmfbio.errors import FormatError, NMFInputError
+from nmfbio.errors import NMFInputError
+from nmfbio.io.spike_input import FORMATS, spike_format
 
-__all__ = ["add_assemblies", "input_format", "FORMATS", "OUTPUTS", "FIGURES"]
+__all__ = ["add_assemblies", "FORMATS", "OUTPUTS", "FIGURES"]
 
 log = logging.getLogger("nmfbio")
 
-#: ``--format`` values and what each reads
-FORMATS = {
-    "phy": "a Phy/Kilosort folder (spike_times.npy in samples, params.py with sample_rate, "
-           "spike_clusters.npy, cluster_group.tsv / cluster_KSLabel.tsv)",
-    "nwb": "an NWB file (.nwb) with a Units table (needs pynwb)",
-    "spikes-table": "a long CSV/TSV of spikes, one 'unit, time' per line (optionally with a "
-                    "header naming the columns; .gz allowed)",
-    "binned": "a pre-binned count matrix (.csv/.tsv/.txt with a header and row names, .npy, "
-              ".npz, .mtx); --bins-in says whether the bins are the rows or the columns",
-    "h5ad": "an .h5ad of binned counts, bins × units (obs = bins, var = units), as the "
-            "nmfbio.io spike readers write it",
-}
 #: tables and the result file written into OUTDIR
 OUTPUTS = ("members.tsv", "weights.tsv", "activations.tsv", "events.tsv", "summary.tsv",
            "assemblies.h5")
@@ -149,77 +138,6 @@ def add_assemblies(subparsers) -> None:
     d.set_defaults(run=_run_detect)
 
 
-# --------------------------------------------------------------------------- formats
-def _formats_listed() -> str:
-    return "; ".join(f"{name}: {text}" for name, text in FORMATS.items())
-
-
-def _text_table_is_long(path: Path) -> bool:
-    """Whether a text file looks like a spike table: two columns, or a header naming a unit
-    column and a time column."""
-    from nmfbio.io._textfile import open_text
-    from nmfbio.io.spike_table import _TIME_NAMES, _UNIT_NAMES
-
-    try:
-        with open_text(path, errors="replace") as f:
-            line = next((raw.strip() for raw in f if raw.strip()), "")
-    except OSError:
-        return False
-    sep = "\t" if "\t" in line else "," if "," in line else None
-    fields = [x.strip().strip('"').lower() for x in line.split(sep)]
-    if len(fields) == 2:
-        return True
-    return bool(set(fields) & set(_UNIT_NAMES)) and bool(set(fields) & set(_TIME_NAMES))
-
-
-def input_format(path) -> str:
-    """The ``--format`` that ``--format auto`` picks for ``path``.
-
-    Returns
-    -------
-    str
-        One of :data:`FORMATS`.
-
-    Raises
-    ------
-    FileNotFoundError
-        No such file or folder.
-    nmfbio.errors.FormatError
-        A folder that is not a Phy folder, or a file name that says nothing (the message
-        lists the formats).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "spikes.csv"
-    >>> _ = p.write_text("unit,time\\n1,0.5\\n")
-    >>> input_format(p)
-    'spikes-table'
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file or folder: {path}")
-    if path.is_dir():
-        if (path / "spike_times.npy").is_file() or (path / "params.py").is_file():
-            return "phy"
-        raise FormatError(
-            "cannot tell the input format: this folder holds neither spike_times.npy nor "
-            f"params.py, so it is not a Phy/Kilosort folder. Accepted inputs: "
-            f"{_formats_listed()}", path)
-    name = path.name.lower()
-    base = name.removesuffix(".gz")
-    if base.endswith(".nwb"):
-        return "nwb"
-    if base.endswith(".h5ad"):
-        return "h5ad"
-    if base.endswith((".csv", ".tsv", ".txt")):
-        return "spikes-table" if _text_table_is_long(path) else "binned"
-    if base.endswith((".npy", ".npz", ".mtx")):
-        return "binned"
-    raise FormatError(f"cannot tell the input format from the file name; pass --format. "
-                      f"Accepted inputs: {_formats_listed()}", path)
-
-
 # --------------------------------------------------------------------------- reading
 def _check_options(args, fmt: str) -> None:
     """Refuse bad or missing values (messages name the options); warn about options the
@@ -253,57 +171,13 @@ def _check_options(args, fmt: str) -> None:
             warn_line(f"{option} is ignored for {fmt} input")
 
 
-def _bins_in_window(adata, window, width):
-    """The bins of a binned AnnData that lie inside ``window`` (seconds)."""
-    import numpy as np
-
-    start, end = window
-    if "t_start" in adata.obs:
-        t0 = adata.obs["t_start"].to_numpy(dtype=float)
-    else:
-        t0 = np.arange(adata.n_obs) * width
-    t1 = adata.obs["t_end"].to_numpy(dtype=float) if "t_end" in adata.obs else t0 + width
-    eps = 1e-9 * width
-    keep = (t0 >= start - eps) & (t1 <= end + eps)
-    if not keep.any():
-        raise NMFInputError(f"no bin lies inside --window {start:g} {end:g}: the binned data "
-                            f"cover {t0[0]:g}-{t1[-1]:g} s in bins of {width:g} s")
-    return adata[keep].copy()
-
-
 def read_spikes(args, fmt: str):
     """Read INPUT in format ``fmt`` as spike AnnData (bins × units)."""
-    import anndata
-
-    from nmfbio import io
+    from nmfbio.io.spike_input import read_spikes as read
 
     window = tuple(args.window) if args.window is not None else None
-    path = args.input
-    if fmt == "phy":
-        return io.read_phy(path, args.bin_width, window=window, include=args.include or "good")
-    if fmt == "nwb":
-        return io.read_nwb(path, args.bin_width, window=window)
-    if fmt == "spikes-table":
-        return io.read_spike_table(path, args.bin_width, window=window,
-                                   time_unit=args.time_unit or "s",
-                                   sample_rate=args.sample_rate)
-    if fmt == "binned":
-        adata = io.read_binned(path, bin_width=args.bin_width, samples_in=args.bins_in)
-    else:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no such file: {path}")
-        try:
-            adata = anndata.read_h5ad(path)
-        except (OSError, KeyError, ValueError) as exc:
-            raise FormatError(f"not a readable .h5ad file ({type(exc).__name__}: {exc})",
-                              path) from None
-    if window is not None:
-        width = adata.uns.get("spikes", {}).get("bin_width", args.bin_width)
-        if width is None:
-            raise NMFInputError("--window on an .h5ad that records no bin width needs "
-                                "--bin-width")
-        adata = _bins_in_window(adata, window, float(width))
-    return adata
+    return read(args.input, args.bin_width, format=fmt, window=window, include=args.include,
+                time_unit=args.time_unit, sample_rate=args.sample_rate, bins_in=args.bins_in)
 
 
 # --------------------------------------------------------------------------- writing
@@ -336,7 +210,7 @@ def _run_detect(args) -> int:
     if outdir.exists() and not outdir.is_dir():
         raise FileExistsError(f"output folder {outdir} exists and is not a folder; choose "
                               "another -o/--outdir")
-    fmt = input_format(args.input) if args.format == "auto" else args.format
+    fmt = spike_format(args.input) if args.format == "auto" else args.format
     _check_options(args, fmt)
     adata = read_spikes(args, fmt)
     log.info("read %s (%s): %d bins × %d units", args.input, fmt, adata.n_obs, adata.n_vars)

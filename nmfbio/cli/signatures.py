@@ -117,9 +117,9 @@ def add_signatures(subparsers) -> None:
 
 
 def _run_catalog(args) -> int:
-    import pandas as pd
 
     from nmfbio._atomic import atomic_path, check_not_input
+    from nmfbio.data import as_frame
     from nmfbio.errors import NMFInputError
     from nmfbio.io import catalog_from_maf, catalog_from_vcf
 
@@ -139,8 +139,7 @@ def _run_catalog(args) -> int:
         ad = _read_catalog(args.inputs[0])
     else:
         raise NMFInputError("give VCF files, or one MAF, or one catalog matrix")
-    frame = pd.DataFrame(ad.X.T, index=pd.Index(list(ad.var_names), name="MutationType"),
-                         columns=list(ad.obs_names))
+    frame = as_frame(ad, index_name="MutationType")
     with atomic_path(args.output) as tmp:
         frame.to_csv(tmp, sep="\t")
     skipped = ad.uns.get("catalog", {}).get("skipped", {})

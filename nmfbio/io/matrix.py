@@ -174,12 +174,19 @@ def _check_array(M, path):
 
 
 # --------------------------------------------------------------------------- binary formats
-def _read_h5ad(path: Path, layer):
+def read_h5ad_file(path) -> anndata.AnnData:
+    """An .h5ad file as it is, or a located :class:`FormatError` when it cannot be read."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such file: {path}")
     try:
-        adata = anndata.read_h5ad(path)
+        return anndata.read_h5ad(path)
     except (OSError, KeyError, ValueError) as exc:
         raise FormatError(f"not a readable .h5ad file ({type(exc).__name__}: {exc})",
                           path) from None
+
+
+def _read_h5ad(path: Path, layer):
+    adata = read_h5ad_file(path)
     if layer is not None:
         if layer not in adata.layers:
             raise NMFInputError(

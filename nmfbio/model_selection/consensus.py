@@ -24,6 +24,7 @@ from nmfbio.data import as_matrix
 from nmfbio.errors import ConvergenceWarning, NMFInputError
 from nmfbio.model_selection.matching import cosine_matrix, match_columns
 from nmfbio.solver import get_loss, nmf_runs, refit_H
+from nmfbio.solver.result import Components
 
 __all__ = ["ConsensusResult", "consensus", "combine_runs", "check_consensus_args",
            "align_runs", "silhouettes", "cluster_runs", "DEFAULT_THRESHOLD",
@@ -36,7 +37,7 @@ REPRODUCED_COSINE = 0.9
 
 
 @dataclass(repr=False)
-class ConsensusResult(Stored):
+class ConsensusResult(Stored, Components):
     """Result of :func:`consensus`.
 
     Attributes
@@ -86,16 +87,6 @@ class ConsensusResult(Stored):
     params: dict = field(default_factory=dict)
     feature_names: list | None = None
     sample_names: list | None = None
-
-    @property
-    def rank(self) -> int:
-        """Number of components."""
-        return int(self.W.shape[1])
-
-    @property
-    def component_names(self) -> list[str]:
-        """``C1`` … ``Ck`` in order of contribution."""
-        return [f"C{k + 1}" for k in range(self.rank)]
 
     def table(self):
         """Per-component statistics as a DataFrame (index = components)."""

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from nmfbio._atomic import atomic_path
 from nmfbio._progress import progress
 from nmfbio._store import Stored
+from nmfbio._validation import check_seed
 from nmfbio.data import as_matrix
 from nmfbio.errors import NMFInputError
 from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, cluster_runs
@@ -278,8 +279,7 @@ def plan_rank_selection(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeat
     if Xm.ndim != 2:
         raise NMFInputError(f"X must be 2-D (features × samples), got shape {Xm.shape}")
     ranks = _check_ranks(ranks, Xm.shape)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = check_seed(seed)
     ss = np.random.SeedSequence(seed)
     mask_seed, *rank_seeds = ss.spawn(1 + len(ranks))
     masks = speckled_masks(Xm.shape, holdout, repeats, np.random.default_rng(mask_seed))

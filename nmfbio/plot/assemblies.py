@@ -179,6 +179,16 @@ def _shade_events(ax, spans, y0, height, colour, alpha):
     ax.vlines(centres, y0, y0 + height, colors=colour, alpha=alpha, lw=1.5, zorder=0)
 
 
+def _shown(res, t_range, max_bins):
+    """``(lo, hi, t0, t1)``: the bins :func:`time_window` shows and the seconds they span
+    (0–1 s when there is no bin)."""
+    lo, hi = time_window(res, t_range, max_bins)
+    if hi <= lo:
+        return lo, hi, 0.0, 1.0
+    times = np.asarray(res.bin_times)
+    return lo, hi, float(times[lo]), float(times[hi - 1] + _width(res))
+
+
 # --------------------------------------------------------------------------- raster
 def raster(res, ax=None, *, t_range=None, max_bins=5000):
     """Spike raster with units grouped by assembly and activation events shaded.
@@ -215,11 +225,9 @@ def raster(res, ax=None, *, t_range=None, max_bins=5000):
     rows = raster_rows(res)
     n_rows = len(rows)
     ax = ax or new_axes((10, float(np.clip(0.12 * n_rows + 1.6, 3.5, 12))))
-    lo, hi = time_window(res, t_range, max_bins)
+    lo, hi, t0, t1 = _shown(res, t_range, max_bins)
     width = _width(res)
     times = np.asarray(res.bin_times)
-    t0 = float(times[lo]) if hi > lo else 0.0
-    t1 = float(times[hi - 1] + width) if hi > lo else 1.0
     index = {u: i for i, u in enumerate(map(str, res.weights.index))}
     positions = [times[lo:hi][res.counts[index[u], lo:hi] > 0] + width / 2 for u, _ in rows]
     colours = [assembly_colour(k) if k >= 0 else OTHER for _, k in rows]
@@ -378,10 +386,9 @@ def activations(res, ax=None, *, t_range=None, max_bins=20000):
         ax.set_yticks([])
         ax.set_title("assembly activations")
         return ax
-    lo, hi = time_window(res, t_range, max_bins)
+    lo, hi, t0, t1 = _shown(res, t_range, max_bins)
     width = _width(res)
     times = np.asarray(res.bin_times)
-    t0, t1 = float(times[lo]), float(times[hi - 1] + width)
     x = times[lo:hi] + width / 2
     ica = _is_ica(res)
     height = 0.85

@@ -24,7 +24,9 @@ import scipy.sparse as sp
 from nmfbio import _keys
 from nmfbio._progress import progress
 from nmfbio._store import Stored
+from nmfbio._validation import check_seed, child_seeds
 from nmfbio._warn import warn
+from nmfbio.data import features_by_samples
 from nmfbio.errors import DataWarning, NMFInputError
 from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, consensus
 from nmfbio.model_selection.matching import cosine_matrix
@@ -286,9 +288,8 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     if hv.size < 2:
         raise NMFInputError("fewer than 2 genes vary across cells; nothing to factorize")
     Z, factor, _ = normalize_for_nmf(counts, hv, cells=cells)
-    # genes × cells: the solver's features × samples. Sparse: CSR in canonical form, which
-    # the solver shares instead of copying; dense: a view (the solver makes its own copy)
-    Xg = sp.csr_matrix(Z.T) if sp.issparse(Z) else Z.T
+    # genes × cells: the solver's features × samples (sparse stays sparse, dense is a view)
+    Xg = features_by_samples(Z)
     del Z
     vals = Xg.data if sp.issparse(Xg) else Xg.ravel(order="K")
     norm2 = 0.5 * float(vals @ vals)
@@ -296,9 +297,8 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
     ranks = sorted({int(r) for r in ranks})
     if not ranks or ranks[0] < 1 or ranks[-1] > min(Xg.shape):
         raise NMFInputError(f"ranks must be integers in [1, {min(Xg.shape)}], got {ranks}")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(ranks))]
+    seed = check_seed(seed)
+    seeds = child_seeds(seed, len(ranks))
     rows, results = [], {}
     for r, s in zip(progress(ranks, "programs: rank"), seeds, strict=True):
         con = consensus(Xg, r, restarts=restarts, loss="frobenius", seed=s,

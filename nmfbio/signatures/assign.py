@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.optimize import nnls
 
 from nmfbio._store import Stored
+from nmfbio._validation import check_seed
 from nmfbio.errors import NMFInputError
 from nmfbio.signatures._catalog import catalog_frame
 from nmfbio.signatures.match import as_signature_frame
@@ -167,6 +168,7 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
         raise NMFInputError("reference signatures must be finite and non-negative")
     R = R / np.where(R.sum(axis=0) > 0, R.sum(axis=0), 1.0)
     Y = C.to_numpy(dtype=float)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     K, n = R.shape[1], Y.shape[1]
     E = np.zeros((n, K))

@@ -13,7 +13,7 @@ seed → same output. Outputs follow the field's layouts: ``signatures.tsv`` as 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import pandas as pd
 
 from nmfbio._atomic import atomic_path
 from nmfbio._store import Stored
+from nmfbio._validation import check_seed, child_seeds
 from nmfbio.io.sbs96 import CHANNELS
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, select_rank
@@ -64,6 +65,9 @@ class ExtractionResult(Stored):
     consensus : ConsensusResult
         Stability of each signature across resampled restarts.
     catalog : DataFrame (channels × samples), the input counts
+    params : dict
+        The options of :func:`extract`, with the seed used (drawn when none was given: pass
+        it back to repeat the run).
     """
 
     signatures: pd.DataFrame
@@ -72,6 +76,7 @@ class ExtractionResult(Stored):
     selection: RankSelection
     consensus: ConsensusResult
     catalog: pd.DataFrame
+    params: dict = field(default_factory=dict)
 
     @property
     def stability(self) -> pd.Series:
@@ -177,9 +182,8 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     2
     """
     C = catalog_frame(catalog)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    s_rank, s_cons = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2))
+    seed = check_seed(seed)
+    s_rank, s_cons = child_seeds(seed, 2)
     sel = select_rank(C, ranks, loss="kl", repeats=repeats, restarts=cv_restarts, seed=s_rank,
                       max_iter=max_iter, tol=tol)
     k = sel.best if rank is None else int(rank)
@@ -188,5 +192,10 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     names = signature_names(k)
     sigs = pd.DataFrame(con.W, index=pd.Index(list(CHANNELS), name="Type"), columns=names)
     expo = pd.DataFrame(con.H.T, index=pd.Index(C.columns, name="Samples"), columns=names)
+    params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
+                  restarts=int(restarts),
+                  resample=resample or "none", repeats=int(repeats),
+                  cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
+                  tol=float(tol))
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
-                            consensus=con, catalog=C)
+                            consensus=con, catalog=C, params=params)

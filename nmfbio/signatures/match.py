@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment, nnls
 
 from nmfbio._store import Stored
+from nmfbio.data import as_frame
 from nmfbio.errors import NMFInputError
 from nmfbio.model_selection.matching import cosine_matrix
 
@@ -33,8 +34,7 @@ def as_signature_frame(sigs, what="signatures") -> pd.DataFrame:
     if hasattr(sigs, "signatures") and isinstance(sigs.signatures, pd.DataFrame):
         return sigs.signatures
     if type(sigs).__name__ == "AnnData":
-        return pd.DataFrame(np.asarray(sigs.X, dtype=float).T, index=list(sigs.var_names),
-                            columns=list(sigs.obs_names))
+        return as_frame(sigs)
     if isinstance(sigs, pd.DataFrame):
         return sigs
     raise NMFInputError(f"{what} must be a DataFrame (channels × signatures), an extraction "

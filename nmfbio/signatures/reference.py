@@ -21,9 +21,9 @@ import importlib.util
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from nmfbio.data import as_frame
 from nmfbio.errors import NMFInputError
 
 __all__ = ["reference", "registry", "ReferenceNotFoundError", "DATA_DIR"]
@@ -61,8 +61,7 @@ def _load_file(path: Path, name: str | None) -> pd.DataFrame:
     from nmfbio.io import read_catalog
 
     ad = read_catalog(path, kind="signatures")
-    sig = pd.DataFrame(np.asarray(ad.X, dtype=float).T, index=list(ad.var_names),
-                       columns=list(ad.obs_names))
+    sig = as_frame(ad)
     sums = sig.sum(axis=0)
     if (sums <= 0).any():
         raise NMFInputError(f"{path}: reference signature(s) {list(sums.index[sums <= 0])} "

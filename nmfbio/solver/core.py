@@ -15,6 +15,7 @@ import logging
 
 import numpy as np
 
+from nmfbio._validation import check_seed
 from nmfbio._warn import warn
 from nmfbio.errors import ConvergenceWarning, DataWarning, NMFInputError
 from nmfbio.solver.algorithms import fit_ccd, fit_hals
@@ -158,11 +159,7 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         _check_custom(W_init, H_init, m, n, rank)
     elif W_init is not None or H_init is not None:
         raise NMFInputError(f"W_init/H_init are used only with init='custom', got init={init!r}")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise NMFInputError(f"seed must be a non-negative integer or None, got {seed!r}")
-    seed = int(seed)
+    seed = check_seed(seed)
     use_hals = lossobj.name == "frobenius" and mask is None
     algo = "hals" if use_hals else "ccd"
     params = dict(rank=rank, loss=lossobj.name, l1_W=l1_W, l1_H=l1_H, init=init,

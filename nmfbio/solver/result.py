@@ -16,11 +16,26 @@ import numpy as np
 
 from nmfbio._store import Stored
 
-__all__ = ["NMFResult"]
+__all__ = ["NMFResult", "Components"]
+
+
+class Components:
+    """``rank`` and ``component_names`` of a result whose ``W`` is features × rank (shared
+    by :class:`NMFResult` and :class:`~nmfbio.model_selection.ConsensusResult`)."""
+
+    @property
+    def rank(self) -> int:
+        """Number of components."""
+        return int(self.W.shape[1])
+
+    @property
+    def component_names(self) -> list[str]:
+        """Names of the components: ``C1``, ``C2``, … in order of contribution."""
+        return [f"C{k + 1}" for k in range(self.rank)]
 
 
 @dataclass(repr=False)
-class NMFResult(Stored):
+class NMFResult(Stored, Components):
     """Result of :func:`nmfbio.fit`.
 
     Attributes
@@ -79,16 +94,6 @@ class NMFResult(Stored):
     feature_names: np.ndarray | None = None
     sample_names: np.ndarray | None = None
     restart_objectives: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    @property
-    def rank(self) -> int:
-        """Number of components."""
-        return int(self.W.shape[1])
-
-    @property
-    def component_names(self) -> list[str]:
-        """Names of the components: ``C1``, ``C2``, … in order of contribution."""
-        return [f"C{k + 1}" for k in range(self.rank)]
 
     @property
     def n_dead(self) -> int:

@@ -140,33 +140,28 @@ def _check_empty(shape, what):
         )
 
 
+#: what _check_values refuses, in this order: (test, word, what to do instead)
+_BAD_VALUES = (
+    (np.isnan, "NaN", "Impute them, or mask them out (mask=False there) so they take no "
+                      "part in the fit"),
+    (np.isinf, "infinite", "Remove them or mask them out (mask=False there)"),
+    (lambda v: v < 0, "negative", "NMF needs non-negative data: pass raw counts or "
+                                  "non-negative intensities, not centred/z-scored/log-ratio "
+                                  "values"),
+)
+
+
 def _check_values(vals, rows, cols, feature_names, sample_names, what):
-    """Raise on NaN or negative values among ``vals`` at positions (rows, cols)."""
-    nan = np.isnan(vals)
-    if nan.any():
-        i, j = _first(rows[nan], cols[nan])
-        raise NMFInputError(
-            f"{what} has {int(nan.sum())} NaN value(s); the first at "
-            f"{describe_position(i, j, feature_names, sample_names)}. Impute them, or mask "
-            "them out (mask=False there) so they take no part in the fit"
-        )
-    inf = np.isinf(vals)
-    if inf.any():
-        i, j = _first(rows[inf], cols[inf])
-        raise NMFInputError(
-            f"{what} has {int(inf.sum())} infinite value(s); the first at "
-            f"{describe_position(i, j, feature_names, sample_names)}. Remove them or mask "
-            "them out (mask=False there)"
-        )
-    neg = vals < 0
-    if neg.any():
-        i, j = _first(rows[neg], cols[neg])
-        raise NMFInputError(
-            f"{what} has {int(neg.sum())} negative value(s); the first at "
-            f"{describe_position(i, j, feature_names, sample_names)}. NMF needs non-negative "
-            "data: pass raw counts or non-negative intensities, not centred/z-scored/log-ratio "
-            "values"
-        )
+    """Raise on NaN, infinite or negative values among ``vals`` at positions (rows, cols),
+    naming how many and where the first is."""
+    for test, word, advice in _BAD_VALUES:
+        bad = test(vals)
+        if bad.any():
+            i, j = _first(rows[bad], cols[bad])
+            raise NMFInputError(
+                f"{what} has {int(bad.sum())} {word} value(s); the first at "
+                f"{describe_position(i, j, feature_names, sample_names)}. {advice}"
+            )
 
 
 def _check_zero_lines(zero_rows, zero_cols, X, feature_names, sample_names, what):

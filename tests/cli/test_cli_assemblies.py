@@ -13,9 +13,10 @@ import pytest
 
 from nmfbio.assemblies import AssemblyResult
 from nmfbio.cli import main
-from nmfbio.cli.assemblies import FIGURES, OUTPUTS, input_format
+from nmfbio.cli.assemblies import FIGURES, OUTPUTS
 from nmfbio.datasets.assemblies import planted_assemblies
 from nmfbio.errors import FormatError
+from nmfbio.io.spike_input import spike_format as input_format
 
 RATE = 30000.0
 DURATION = 160.0
