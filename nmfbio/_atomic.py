@@ -56,6 +56,20 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+    _remove_stale(path, tmp_path.name)
+
+
+def _remove_stale(path: Path, own: str) -> None:
+    """Remove temporaries of ``path`` left by a writer that was killed (SIGKILL, power loss)
+    before it could clean up: ``.{name}.XXXXXXXX{suffix}`` files beside it, older than a
+    minute (so a writer of the same file running right now keeps its own)."""
+    import time
+
+    now = time.time()
+    for stale in path.parent.glob(f".{path.name}.*"):
+        if stale.name != own and stale.is_file() and now - stale.stat().st_mtime > 60:
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 _UMASK_LOCK = threading.Lock()
@@ -74,20 +88,39 @@ def _umask() -> int:
     return mask
 
 
-def check_not_input(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike]):
-    """Raise ``FileExistsError`` when an output path is one of the inputs.
+def check_not_input(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike],
+                    *, replaceable=None):
+    """Raise ``FileExistsError`` when an output file cannot or must not be written: it is an
+    existing folder, one of the inputs, or an existing file inside an input folder (it
+    belongs to that result set, e.g. the ``W.tsv`` of a fit folder given as input). New
+    files inside an input folder are fine (``nmfbio report out/ -o out/report.html``).
+
+    The one guard every writer calls before doing any work.
 
     Parameters
     ----------
     outputs, inputs : iterables of path-like
+    replaceable : callable, optional
+        ``replaceable(path) -> bool``: an existing file inside an input folder that this
+        writer may replace (its own earlier output, such as an earlier report).
 
     Examples
     --------
     >>> check_not_input(["out/W.tsv"], ["data.csv"])
     """
-    ins = {Path(p).resolve() for p in inputs}
+    ins = [Path(p).resolve() for p in inputs]
+    folders = [p for p in ins if p.is_dir()]
     for out in outputs:
-        if Path(out).resolve() in ins:
+        target = Path(out).resolve()
+        if target in ins:
             raise FileExistsError(
                 f"refusing to write {out}: it is one of the inputs; choose another output path"
             )
+        if target.is_dir():
+            raise FileExistsError(f"refusing to write {out}: it is a folder; give the name of "
+                                  "a file to write")
+        inside = next((f for f in folders if f in target.parents), None)
+        if inside is not None and target.exists() and not (replaceable and replaceable(target)):
+            raise FileExistsError(
+                f"refusing to write {out}: it is a file of the input {inside} and would be "
+                "replaced; choose an output path outside it (or a new file name)")

@@ -38,6 +38,7 @@ from nmfbio import __version__
 from nmfbio.cli._common import (
     COMMANDS,
     add_global_options,
+    cli_spelling,
     global_options,
     logging_to_stderr,
     warn_line,
@@ -117,7 +118,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"{_PROG}: error: {' '.join(str(message).split())}\n")
+    text = cli_spelling(" ".join(str(message).split()))
+    sys.stderr.write(f"{_PROG}: error: {text}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["COMMANDS", "add_command", "parse_ranks", "positive_int", "nonneg_int",
-           "nonneg_float", "add_input_args", "read_input", "write_tsv", "save_figure",
+           "nonneg_float", "positive_float", "fraction", "cli_spelling", "add_input_args",
+           "read_input", "write_tsv", "save_figure",
            "warn_line", "INPUT_HELP", "add_global_options", "global_options", "walk_commands",
            "logging_to_stderr"]
 
@@ -50,9 +51,41 @@ INPUT_HELP = ("data file: .csv, .tsv, .txt (optionally .gz), .npy, .npz, .mtx, .
               ".h5ad; text/npy/npz/mtx files are features × samples unless --samples-in rows")
 
 
+#: how the library's advice reads on the command line: Python phrasing -> CLI phrasing
+#: (messages are written once, for the Python API; the CLI prints them through this)
+CLI_SPELLING = (
+    ("chrom_alias='auto'", "--chrom-alias auto"),
+    ("max_ref_mismatch=", "--max-ref-mismatch "),
+    ("max_ref_mismatch", "--max-ref-mismatch"),
+    ("window=(t0, t1)", "--window START END"),
+    ("a smaller block=", "a smaller --block"),
+    ("block=", "--block "),
+    ("a shorter bin_width", "a shorter --bin-width"),
+    ("bin_width=", "--bin-width "),
+    ("l1_W/l1_H", "--l1-w/--l1-h"),
+    ("Impute them, or mask them out (mask=False there) so they take no part in the fit",
+     "Impute or remove them (in Python, nmfbio.fit(..., mask=...) can leave them out)"),
+    ("Remove them or mask them out (mask=False there)",
+     "Remove them (in Python, nmfbio.fit(..., mask=...) can leave them out)"),
+)
+
+
+def cli_spelling(message: str) -> str:
+    """A library message with its advice in command-line terms (:data:`CLI_SPELLING`).
+
+    Examples
+    --------
+    >>> cli_spelling("pass window=(t0, t1) in seconds")
+    'pass --window START END in seconds'
+    """
+    for python, cli in CLI_SPELLING:
+        message = message.replace(python, cli)
+    return message
+
+
 def warn_line(message: str) -> None:
-    """One ``nmfbio: warning: ...`` line on stderr."""
-    sys.stderr.write(f"nmfbio: warning: {message}\n")
+    """One ``nmfbio: warning: ...`` line on stderr (advice in command-line terms)."""
+    sys.stderr.write(f"nmfbio: warning: {cli_spelling(message)}\n")
 
 
 def parse_ranks(text: str, option: str = "--ranks") -> list[int]:
@@ -111,6 +144,23 @@ def nonneg_int(text: str) -> int:
     return _number(text, int, 0, "an integer >= 0", "expected an integer >= 0, got {value}")
 
 
+def positive_float(text: str) -> float:
+    """A finite number > 0 (argparse type; 0, NaN and inf refused)."""
+    value = _number(text, float, 0, "a number > 0", "expected a finite number > 0, got {text!r}")
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1] (argparse type)."""
+    value = _number(text, float, 0, "a fraction between 0 and 1",
+                    "expected a fraction between 0 and 1, got {text!r}")
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
 def nonneg_float(text: str) -> float:
     """A finite number >= 0 (argparse type; NaN and inf refused)."""
     return _number(text, float, 0, "a number >= 0",
@@ -154,7 +204,35 @@ def read_input(args: argparse.Namespace, names):
         warn_line("--samples-in is ignored for .h5ad files (AnnData is samples × features)")
     adata = read_matrix(args.input, samples_in=args.samples_in or "columns", layer=args.layer)
     log.info("read %s: %d features × %d samples", args.input, adata.n_vars, adata.n_obs)
+    if getattr(args, "loss", None) == "kl":
+        _warn_if_not_counts(adata, args.input)
     return outdir, outputs, adata
+
+
+def _warn_if_not_counts(adata, path) -> None:
+    """KL is the loss for counts: say so when the values are not whole numbers (a
+    log-normalised or scaled matrix), naming the first such value."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    M = adata.X
+    if sp.issparse(M):
+        M = M.tocoo()
+        vals, rows, cols = M.data, M.row, M.col
+    else:
+        vals = np.asarray(M).ravel()
+        rows = cols = None
+    if vals.dtype.kind not in "f":
+        return
+    bad = np.flatnonzero(vals != np.round(vals))
+    if not bad.size:
+        return
+    k = int(bad[0])
+    i, j = (rows[k], cols[k]) if rows is not None else divmod(k, adata.n_vars)
+    warn_line(f"--loss kl models counts, but {path} holds {bad.size} non-integer value(s), "
+              f"e.g. {vals[k]:g} for sample {adata.obs_names[i]!r}, feature "
+              f"{adata.var_names[j]!r}: log-normalised or scaled data? Pass the raw counts "
+              "(an .h5ad's counts layer: --layer counts) or use --loss frobenius")
 
 
 def write_tsv(frame, path, index_label) -> None:

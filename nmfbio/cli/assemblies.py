@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from nmfbio.cli._common import add_command, nonneg_int, positive_int, warn_line
+from nmfbio.cli._common import add_command, nonneg_int, positive_float, positive_int, warn_line
 from nmfbio.errors import NMFInputError
 from nmfbio.io.spike_input import FORMATS, spike_format
 
@@ -130,6 +130,9 @@ def add_assemblies(subparsers) -> None:
     d.add_argument("--bins-in", choices=("rows", "columns"), default=None,
                    help="binned matrix only (required there): are the time bins the rows "
                         "(bins × units) or the columns (units × bins)?")
+    d.add_argument("--block", type=positive_float, default=10.0, metavar="SECONDS",
+                   help="length of the time blocks the held-out test splits the recording "
+                        "into (5 folds need at least 5 blocks; default: %(default)s)")
     d.add_argument("--seed", type=nonneg_int, default=0, metavar="N",
                    help="random seed (default: %(default)s); the same seed gives the same "
                         "result")
@@ -218,7 +221,7 @@ def _run_detect(args) -> int:
     if args.method == "ica":
         res = ica_baseline(adata, bin_width=width, rank=args.rank, seed=args.seed)
     else:
-        res = detect(adata, bin_width=width, rank=args.rank, seed=args.seed)
+        res = detect(adata, bin_width=width, rank=args.rank, block=args.block, seed=args.seed)
     _write_tables(res, out)
     for name, method in FIGURES.items():
         save(getattr(res, method)(), out[name], dpi=120)

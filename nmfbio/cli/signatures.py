@@ -7,7 +7,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from nmfbio.cli._common import add_command, nonneg_int, positive_int, save_figure, write_tsv
+from nmfbio.cli._common import (
+    add_command,
+    fraction,
+    nonneg_int,
+    positive_int,
+    save_figure,
+    write_tsv,
+)
 
 __all__ = ["add_signatures"]
 
@@ -60,6 +67,10 @@ def add_signatures(subparsers) -> None:
                    help="keep non-PASS variants (default: PASS only)")
     c.add_argument("--chrom-alias", choices=("none", "auto"), default="none",
                    help="'auto' adds/removes a 'chr' prefix when that matches the FASTA")
+    c.add_argument("--max-ref-mismatch", type=fraction, default=0.01, metavar="FRACTION",
+                   help="refuse the input when more than this fraction of substitutions "
+                        "disagree with the FASTA's base (a wrong genome build); records "
+                        "below it are skipped and counted (default: %(default)s)")
     c.add_argument("-o", "--output", required=True, help="output catalog .tsv (SigProfiler "
                    "layout: MutationType + one column per sample)")
     c.add_argument("-q", "--quiet", action="store_true")
@@ -130,11 +141,13 @@ def _run_catalog(args) -> int:
         if not args.fasta:
             raise NMFInputError("--fasta is needed to read the trinucleotide context of VCFs")
         ad = catalog_from_vcf(args.inputs, args.fasta, pass_only=not args.all_filters,
-                              chrom_alias=alias)
+                              chrom_alias=alias, max_ref_mismatch=args.max_ref_mismatch)
     elif all(p.endswith((".maf", ".maf.gz")) for p in lower) and len(args.inputs) == 1:
         if not args.fasta:
             raise NMFInputError("--fasta is needed to read the trinucleotide context of a MAF")
-        ad = catalog_from_maf(args.inputs[0], args.fasta, chrom_alias=alias)
+        ad = catalog_from_maf(args.inputs[0], args.fasta, chrom_alias=alias,
+                              pass_only=not args.all_filters,
+                              max_ref_mismatch=args.max_ref_mismatch)
     elif len(args.inputs) == 1:
         ad = _read_catalog(args.inputs[0])
     else:

@@ -113,6 +113,11 @@ def _resolve_window(times, width, window):
     if last <= 0:
         raise NMFInputError(f"every spike is at or before 0 s (last at {last:g} s), so no "
                             "window can be inferred; pass window=(t0, t1) in seconds")
+    if width > last * (1 + EDGE_TOL):
+        raise NMFInputError(f"bin_width={width:g} s is longer than the spikes' span (the last "
+                            f"spike is at {last:g} s), so the inferred window would be one "
+                            "bin; use a shorter bin_width (e.g. 0.025 s), or pass "
+                            "window=(t0, t1) if the recording really is longer")
     n = max(1, math.ceil(last / width - EDGE_TOL))
     t1 = round(n * width, _DECIMALS)
     warn(f"the window was inferred: binned from 0 s to the last spike at {last:g} s "

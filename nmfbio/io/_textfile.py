@@ -7,14 +7,17 @@ compressed, or a gzipped file without ``.gz`` in its name, is read all the same.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from nmfbio.errors import FormatError
 
-__all__ = ["is_gzip", "open_text", "check_input_file", "display_stem"]
+__all__ = ["is_gzip", "open_text", "reading", "check_input_file", "display_stem"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -51,6 +54,33 @@ def open_text(path: str | os.PathLike, *, errors: str = "strict") -> IO[str]:
     if is_gzip(path):
         return gzip.open(path, "rt", encoding="utf-8-sig", errors=errors, newline="")
     return open(path, encoding="utf-8-sig", errors=errors, newline="")
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike, what: str) -> Iterator[None]:
+    """Turn what a damaged compressed file raises while it is read (a truncated gzip stream,
+    a bad CRC, corrupt deflate data) into a :class:`FormatError` naming the file, the one
+    path every reader of text files takes.
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.csv.gz")
+    >>> with gzip.open(p, "wt") as f:
+    ...     _ = f.write("a,b\\n" * 10000)
+    >>> with open(p, "r+b") as f:
+    ...     _ = f.truncate(25)
+    >>> with reading(p, "a matrix"), open_text(p) as f:  # doctest: +ELLIPSIS
+    ...     _ = f.read()
+    Traceback (most recent call last):
+    nmfbio.errors.FormatError: ...x.csv.gz: the compressed file is truncated or corrupt ...
+    """
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise FormatError(f"the compressed file is truncated or corrupt ({type(exc).__name__}: "
+                          f"{exc}); expected {what}. Compress it again, or pass the "
+                          "uncompressed file", path) from None
 
 
 def check_input_file(path: str | os.PathLike, what: str) -> Path:

@@ -33,7 +33,6 @@ arguments (``samples_in``, ``layer``).
 from __future__ import annotations
 
 import csv
-import gzip
 import os
 import zipfile
 from pathlib import Path
@@ -45,6 +44,7 @@ import scipy.io
 import scipy.sparse as sp
 
 from nmfbio.errors import FormatError, NMFInputError
+from nmfbio.io._textfile import is_gzip, open_text, reading
 
 __all__ = ["read_matrix", "SUPPORTED_EXTENSIONS", "SAMPLES_IN"]
 
@@ -128,8 +128,25 @@ def read_matrix(path: str | os.PathLike, *, samples_in: str = "columns",
         return _read_h5ad(path, layer)
     if layer is not None:
         raise NMFInputError(f"layer={layer!r} applies only to .h5ad files, not to {path.name}")
-    M, row_names, col_names = _ARRAY_READERS[kind](path, ext)
+    with reading(path, "a matrix"):
+        M, row_names, col_names = _ARRAY_READERS[kind](path, ext)
+    _check_unique(row_names, "row", path)
+    _check_unique(col_names, "column", path)
     return _to_anndata(M, row_names, col_names, samples_in)
+
+
+def _check_unique(names, what: str, path) -> None:
+    """Refuse a name given to two rows (or columns): their results could not be told apart."""
+    if names is None:
+        return
+    first: dict[str, int] = {}
+    for i, name in enumerate(map(str, names)):
+        if name in first:
+            where = (f"rows {first[name] + 1} and {i + 1} of the data" if what == "row" else
+                     f"columns {first[name] + 2} and {i + 2} of the header")
+            raise FormatError(f"the {what} name {name!r} appears twice ({where}); every "
+                              f"{what} needs its own name: rename or merge them", path)
+        first[name] = i
 
 
 def _supported() -> str:
@@ -242,12 +259,6 @@ def _read_mtx(path: Path, ext):
 
 
 # --------------------------------------------------------------------------- text tables
-def _open_text(path: Path):
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
-
-
 def _records(f, sep):
     """Yield ``(line_number, fields)`` for the non-blank lines of an open text file."""
     if sep is None:  # runs of whitespace; strip the quotes R puts around names
@@ -275,7 +286,7 @@ def _text_layout(path: Path, ext: str):
     """Delimiter, header line number, number of fields per row and the value columns' names."""
     sep = {".csv": ",", ".tsv": "\t"}.get(ext.removesuffix(".gz"))
     try:
-        with _open_text(path) as f:
+        with open_text(path) as f:
             if ext.startswith(".txt"):
                 first = next((line for line in f if line.strip()), "")
                 sep = "\t" if "\t" in first else "," if "," in first else None
@@ -329,6 +340,7 @@ def _read_text(path: Path, ext):
             path, sep=sep if sep is not None else r"\s+", header=None, skiprows=header_line,
             names=[_INDEX, *cols], index_col=0, dtype=dtype, keep_default_na=False,
             na_values=list(_NA_STRINGS), encoding="utf-8-sig", skip_blank_lines=True,
+            compression="gzip" if is_gzip(path) else None,
             engine="c",
         )
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
@@ -344,7 +356,7 @@ def _locate_problem(path, sep, header_line, n, names, short_header):
     """Scan the table line by line and raise a FormatError at the first bad line or cell."""
     like = (f"the first data row (its header on line {header_line} has one name fewer, for "
             "the value columns only)" if short_header else f"the header on line {header_line}")
-    with _open_text(path) as f:
+    with open_text(path) as f:
         for line, fields in _records(f, sep):
             if line <= header_line:
                 continue

@@ -24,6 +24,10 @@ alleles go into ``uns["catalog"]["skipped"]`` and are logged at INFO level):
     such as ``<DEL>``, ``*``.
 ``not_carried``
     No sample's genotype carries the allele (e.g. ``0/0`` or ``./.`` everywhere).
+``past_contig_end``
+    The position lies past the end of its chromosome in the FASTA (a wrong genome build or a
+    truncated FASTA): a :class:`~nmfbio.errors.DataWarning` names the first, and these count
+    as REF mismatches against ``max_ref_mismatch``.
 ``ref_mismatch``
     The REF base differs from the FASTA's base. More than ``max_ref_mismatch`` (a fraction
     of one file's substitutions) is an error, since it usually means the wrong genome build.
@@ -47,7 +51,8 @@ from collections.abc import Mapping, Sequence
 import anndata
 import numpy as np
 
-from nmfbio.errors import FormatError, NMFInputError
+from nmfbio._warn import warn
+from nmfbio.errors import DataWarning, FormatError, NMFInputError
 from nmfbio.io._textfile import check_input_file, display_stem, open_text
 from nmfbio.io.catalogs import catalog_anndata
 from nmfbio.io.genome import FastaReader
@@ -59,7 +64,7 @@ log = logging.getLogger(__name__)
 
 #: Reasons for skipping an ALT allele, in the order they are checked.
 SKIP_REASONS = ("filtered", "no_alt", "indel", "mnv", "non_acgt", "not_carried",
-                "ref_mismatch", "n_in_context")
+                "past_contig_end", "ref_mismatch", "n_in_context")
 
 _CHANNEL_INDEX = {label: i for i, label in enumerate(CHANNELS)}
 _ACGT = frozenset("ACGT")
@@ -97,6 +102,7 @@ class _Tally:
         self.skipped = dict.fromkeys(SKIP_REASONS, 0)
         self.counted = 0
         self._names: dict[str, str] = {}
+        self._lengths = fasta.lengths
 
     def row(self, sample: str) -> np.ndarray:
         if sample not in self.rows:
@@ -106,7 +112,7 @@ class _Tally:
     def start(self, path) -> None:
         self.path = path
         self.checked = self.mismatched = 0
-        self.first_mismatch = None
+        self.first_mismatch = self.first_past_end = None
         self.skipped_before = dict(self.skipped)
         self.counted_before = self.counted
 
@@ -116,8 +122,16 @@ class _Tally:
     def channel(self, line: int, chrom: str, pos: int, ref: str, alt: str) -> int | None:
         """Channel index of a single-base substitution, or None when it is skipped."""
         name = self._resolve(chrom, line)
-        ctx = self.fasta.context(name, pos)
         self.checked += 1
+        if pos > self._lengths[name]:  # also a mismatch: it counts against max_ref_mismatch
+            self.mismatched += 1
+            if self.first_mismatch is None:
+                self.first_mismatch = (line, chrom, pos, ref, "(none)", name)
+            if self.first_past_end is None:
+                self.first_past_end = (line, chrom, pos, name)
+            self.skip("past_contig_end")
+            return None
+        ctx = self.fasta.context(name, pos)
         if ctx[1] != ref:
             self.mismatched += 1
             if self.first_mismatch is None:
@@ -163,7 +177,7 @@ class _Tally:
         """Per-file check of REF mismatches, then the file's summary at INFO level."""
         if self.checked and self.mismatched / self.checked > self.max_ref_mismatch:
             line, chrom, pos, ref, base, name = self.first_mismatch
-            length = self.fasta.lengths[name]
+            length = self._lengths[name]
             beyond = f" (past the end of {name}, length {length})" if pos > length else ""
             raise FormatError(
                 f"{self.mismatched} of {self.checked} single-base substitutions "
@@ -175,6 +189,13 @@ class _Tally:
                 "against, or raise max_ref_mismatch to skip the mismatching records",
                 self.path, line, self.ref_field)
         skipped = {k: v - self.skipped_before[k] for k, v in self.skipped.items()}
+        if skipped["past_contig_end"]:
+            line, chrom, pos, name = self.first_past_end
+            warn(f"{self.path}: {skipped['past_contig_end']} record(s) lie past the end of "
+                 f"their chromosome in the FASTA {self.fasta.path} and were skipped; the first "
+                 f"is {chrom}:{pos} on line {line} ({name} has {self._lengths[name]} bases). "
+                 "Check that the FASTA is the genome build the variants were called against",
+                 DataWarning)
         log.info("%s: counted %d substitution(s); skipped: %s", self.path,
                  self.counted - self.counted_before, _summary(skipped))
 

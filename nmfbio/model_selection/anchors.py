@@ -102,7 +102,7 @@ def separable_fit(X, rank, *, loss="kl", anchors=None, layer=None):
     cols = Xv[:, idx]
     W = np.asarray(cols.todense() if sp.issparse(cols) else cols, dtype=np.float64)
     W = W / np.maximum(W.sum(axis=0), 1e-300)
-    H, value = refit_H(Xv, W, loss=loss)
+    H, value = refit_H(Xv, W, loss=loss, _warn=False)
     return W, H, value, idx
 
 
@@ -127,7 +127,7 @@ class SeparabilityReport(Stored):
     separable_loss, nmf_loss : float
         Loss of the separable fit and of the best NMF fit.
     excess : float
-        ``separable_loss / nmf_loss − 1``.
+        ``separable_loss / nmf_loss − 1`` (NaN when NMF fits exactly: no ratio to take).
     W : ndarray (n_features, rank)
         The NMF parts compared against (columns sum to 1).
     W_separable, H_separable : ndarray
@@ -175,6 +175,20 @@ class SeparabilityReport(Stored):
         return plot_anchors(self, ax=ax)
 
 
+def _compare_losses(X, loss, separable_loss, nmf_loss):
+    """``(excess, words)``: how much the separable fit's loss exceeds NMF's. When NMF fits
+    exactly (its loss below 1e-9 of the data's own scale: the total count for KL, ½‖X‖² for
+    Frobenius) a ratio means nothing; the excess is NaN and the words say so."""
+    vals = X.data if sp.issparse(X) else np.asarray(X).ravel()
+    scale = float(vals.sum()) if loss == "kl" else 0.5 * float(vals @ vals)
+    if nmf_loss > 1e-9 * max(scale, 1e-300):
+        excess = separable_loss / nmf_loss - 1.0
+        return excess, f"the separable fit's loss exceeds NMF's by {100 * excess:.3g} %"
+    return float("nan"), (f"NMF fits the data exactly at this rank (loss {nmf_loss:.3g}); "
+                          f"the separable fit's loss is {separable_loss:.3g}, "
+                          f"{separable_loss / max(scale, 1e-300):.3g} of the data's scale")
+
+
 def separability(X, rank, *, loss="kl", restarts=10, seed=None, min_purity=MIN_PURITY,
                  min_cosine=MIN_COSINE, layer=None) -> SeparabilityReport:
     """Is the data set near-separable at this rank? Verdict, anchors and evidence.
@@ -218,20 +232,18 @@ def separability(X, rank, *, loss="kl", restarts=10, seed=None, min_purity=MIN_P
     shares = best.H / np.maximum(best.H.sum(axis=0, keepdims=True), 1e-300)
     purest = shares.argmax(axis=1)
     purity = shares.max(axis=1)
-    excess = sep_value / max(best.loss, 1e-300) - 1.0
+    excess, loss_text = _compare_losses(Xv, loss, float(sep_value), float(best.loss))
     ok = (purity >= min_purity) & (cos >= min_cosine)
     separable = bool(ok.all())
     if separable:
         reason = (f"near-separable: every component has a sample at least {min_purity:g} pure "
                   f"(lowest {purity.min():.3f}) and an SPA anchor at cosine ≥ {min_cosine:g} "
-                  f"(lowest {cos.min():.3f}); the separable fit's loss exceeds NMF's by "
-                  f"{100 * excess:.1f} %")
+                  f"(lowest {cos.min():.3f}); {loss_text}")
     else:
         bad = [f"C{k + 1}" for k in np.flatnonzero(~ok)]
         reason = (f"not separable: component(s) {', '.join(bad)} have no sample at least "
                   f"{min_purity:g} pure or no anchor at cosine ≥ {min_cosine:g} (lowest purity "
-                  f"{purity.min():.3f}, lowest anchor cosine {cos.min():.3f}); the separable "
-                  f"fit's loss exceeds NMF's by {100 * excess:.1f} %")
+                  f"{purity.min():.3f}, lowest anchor cosine {cos.min():.3f}); {loss_text}")
     # 2-D coordinates for the plot: samples scaled to sum 1, projected on 2 principal axes
     coords, part_coords = _project(Xv, best.W)
     return SeparabilityReport(

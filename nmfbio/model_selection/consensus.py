@@ -385,7 +385,7 @@ def combine_runs(X, Ws, losses, objectives, converged, *, params, threshold=DEFA
     aligned, centre, stability, mean_cos, reproduced = cluster_runs(
         [Ws[i] for i in used], reference=best)
     loss, l1_H = params["loss"], params.get("l1_H", 0.0)
-    H, value = refit_H(X, centre, loss=loss, l1_H=l1_H)
+    H, value = refit_H(X, centre, loss=loss, l1_H=l1_H, _warn=False)
     order = np.argsort(-H.sum(axis=1), kind="stable")
     return ConsensusResult(
         W=np.ascontiguousarray(centre[:, order]), H=np.ascontiguousarray(H[order]),

@@ -323,7 +323,7 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
                      f"stability threshold {threshold:g} — treat them with care")
     con = results[k]
     W, dropped = _centre_without_outliers(con.run_W, con.W)
-    H, _ = refit_H(Xg, W, loss="frobenius")
+    H, _ = refit_H(Xg, W, loss="frobenius", _warn=False)
     names = [f"P{i + 1}" for i in range(k)]
     usage = np.zeros((n_cells, k))
     Ht = H.T

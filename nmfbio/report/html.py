@@ -198,6 +198,17 @@ X (features × samples) ≈ W H: W holds the parts (columns sum to 1), H the rec
 """
 
 
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is an HTML page this module wrote (its generator meta tag)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.lstrip()[:15].lower() == b"<!doctype html>" and (
+        b'<meta name="generator" content="nmfbio' in head)
+
+
 def write_report(results: str | os.PathLike | Iterable[str | os.PathLike],
                  path: str | os.PathLike, *, title: str | None = None) -> Path:
     """Write one self-contained HTML report of nmfbio results.
@@ -251,7 +262,9 @@ def write_report(results: str | os.PathLike | Iterable[str | os.PathLike],
     if out.is_dir():
         raise FileExistsError(f"report path {out} is a folder; give a file name such as "
                               f"{out / 'report.html'}")
-    check_not_input([out], results)  # before reading: a RESULT file is never the report
+    # before reading: a RESULT file is never the report, nor a file inside a RESULT folder
+    # (an earlier report there may be replaced)
+    check_not_input([out], results, replaceable=_is_report)
     sections = find_sections(results)
     check_not_input([out], [f for s in sections for f in s.files])
     if title is None:

@@ -238,7 +238,7 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
 
 
 def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX_ITER,
-            tol=1e-7, H_init=None):
+            tol=1e-7, H_init=None, _warn=True):
     """Fit the recipes H ≥ 0 for fixed parts W: min_H loss(X, W H) + l1_H·ΣH.
 
     Used for consensus (H of the consensus parts), separable fits and refitting known
@@ -254,6 +254,9 @@ def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX
     mask : bool ndarray, optional
     max_iter, tol : as in :func:`nmf`
     H_init : ndarray of shape (rank, n_samples), optional
+    _warn : bool, default True
+        Warn about all-zero features/samples (internal callers that fitted the same data
+        already did).
 
     Returns
     -------
@@ -271,7 +274,7 @@ def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX
     """
     lossobj = get_loss(check_choice("loss", loss, tuple(LOSSES)))
     l1_H = check_nonneg_number("l1_H", l1_H)
-    Xv, mask = check_data(X, mask)
+    Xv, mask = check_data(X, mask, warn_zero=_warn)
     W = np.asarray(W, dtype=np.float64)
     m, n = Xv.shape
     if W.ndim != 2 or W.shape[0] != m:

@@ -38,7 +38,8 @@ def _first(bad_rows, bad_cols):
     return int(bad_rows[order[0]]), int(bad_cols[order[0]])
 
 
-def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X"):
+def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X",
+               warn_zero=True):
     """Validate X (and mask) and return float64 copies ready for the solver.
 
     Parameters
@@ -50,6 +51,9 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X")
         Used only to make messages name the offending entry.
     what : str
         Name of the data in messages.
+    warn_zero : bool, default True
+        Warn about all-zero features/samples (False where the caller has already warned
+        about the same data).
 
     Returns
     -------
@@ -91,7 +95,7 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X")
         _check_values(coo.data, coo.row, coo.col, feature_names, sample_names, what)
         _check_zero_lines(np.diff(Xc.indptr) == 0,
                           np.bincount(Xc.indices, minlength=Xc.shape[1]) == 0,
-                          Xc, feature_names, sample_names, what)
+                          Xc, feature_names, sample_names, what, warn_zero)
         return Xc, None
 
     try:
@@ -128,7 +132,7 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X")
         Xa[~m] = 0.0
     zero_r = ~(Xa > 0).any(axis=1)
     zero_c = ~(Xa > 0).any(axis=0)
-    _check_zero_lines(zero_r, zero_c, Xa, feature_names, sample_names, what)
+    _check_zero_lines(zero_r, zero_c, Xa, feature_names, sample_names, what, warn_zero)
     return Xa, m
 
 
@@ -164,10 +168,12 @@ def _check_values(vals, rows, cols, feature_names, sample_names, what):
             )
 
 
-def _check_zero_lines(zero_rows, zero_cols, X, feature_names, sample_names, what):
+def _check_zero_lines(zero_rows, zero_cols, X, feature_names, sample_names, what, warn_zero):
     """Policy: all-zero features/samples are kept (their factors come out zero); warn."""
     if X.shape and np.all(zero_rows):
         raise NMFInputError(f"{what} is all zero (where observed); there is nothing to fit")
+    if not warn_zero:
+        return
     for flags, kind, names in ((zero_rows, "feature", feature_names),
                                (zero_cols, "sample", sample_names)):
         n = int(np.sum(flags))

@@ -204,7 +204,7 @@ def test_non_substitutions_are_skipped_and_counted(tmp_path, fasta, caplog):
     assert nonzero(ad, "T1") == {"T[C>T]A": 1.0}
     assert ad.uns["catalog"]["skipped"] == {
         "filtered": 0, "no_alt": 1, "indel": 2, "mnv": 1, "non_acgt": 2, "not_carried": 0,
-        "ref_mismatch": 0, "n_in_context": 2,
+        "past_contig_end": 0, "ref_mismatch": 0, "n_in_context": 2,
     }
     assert "counted 1 substitution(s); skipped: no_alt=1, indel=2, mnv=1" in caplog.text
 
