@@ -15,7 +15,10 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "check_not_input"]
+__all__ = ["atomic_path", "check_not_input", "output_set", "check_output_set", "MANIFEST"]
+
+#: the file in an output folder that says which files a command finished writing
+MANIFEST = ".nmfbio-outputs.json"
 
 
 @contextlib.contextmanager
@@ -124,3 +127,105 @@ def check_not_input(outputs: Iterable[str | os.PathLike], inputs: Iterable[str |
             raise FileExistsError(
                 f"refusing to write {out}: it is a file of the input {inside} and would be "
                 "replaced; choose an output path outside it (or a new file name)")
+
+
+# --------------------------------------------------------------------------- output sets
+def _read_manifest(folder: Path) -> dict:
+    import json
+
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {"files": {}}
+    return data if isinstance(data.get("files"), dict) else {"files": {}}
+
+
+def _write_manifest(folder: Path, data: dict) -> None:
+    import json
+
+    with atomic_path(folder / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def output_set(outdir: str | os.PathLike, names: Iterable[str], *, command: str):
+    """Write the files of one command's result set as one unit.
+
+    Before any file is written, the folder's manifest (:data:`MANIFEST`) marks them as being
+    written; each file is then written atomically by the caller; when the block succeeds the
+    manifest records each file's size and sha256. A set that was interrupted (killed between
+    two of its files) is therefore never taken for a finished one: :func:`check_output_set`
+    refuses it. Files of other sets in the same folder keep their entries.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with output_set(d, ["a.txt"], command="demo") as out:
+    ...     _ = out["a.txt"].write_text("x")
+    >>> check_output_set([d / "a.txt"])
+    """
+    outdir = Path(outdir)
+    names = list(names)
+    outdir.mkdir(parents=True, exist_ok=True)
+    data = _read_manifest(outdir)
+    for name in names:
+        data["files"][name] = {"state": "writing", "command": command}
+    _write_manifest(outdir, data)
+    yield {name: outdir / name for name in names}
+    data = _read_manifest(outdir)
+    for name in names:
+        path = outdir / name
+        if path.is_file():
+            data["files"][name] = {"state": "done", "command": command,
+                                   "size": path.stat().st_size, "sha256": _digest(path)}
+        else:
+            data["files"].pop(name, None)
+    _write_manifest(outdir, data)
+
+
+def check_output_set(paths: Iterable[str | os.PathLike]) -> None:
+    """Raise :class:`~nmfbio.errors.FormatError` when one of ``paths`` belongs to a result
+    set that was not finished (its command was interrupted) or was changed afterwards. A
+    folder among ``paths`` stands for every file its manifest lists (check it before
+    reading anything in it).
+
+    Folders without a manifest (written by hand, or by an nmfbio before 0.1.1) and files
+    the manifest does not list are taken as they are.
+    """
+    manifests: dict[Path, dict] = {}
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for name, entry in _read_manifest(path)["files"].items():
+                _check_entry(path / name, entry)
+            continue
+        if path.parent not in manifests:
+            manifests[path.parent] = _read_manifest(path.parent)
+        entry = manifests[path.parent]["files"].get(path.name)
+        if entry is not None:
+            _check_entry(path, entry)
+
+
+def _check_entry(path: Path, entry: dict) -> None:
+    from nmfbio.errors import FormatError
+
+    command = entry.get("command", "the nmfbio command")
+    if entry.get("state") != "done":
+        raise FormatError(f"this file of a result set was never finished: {command} was "
+                          "interrupted while writing its outputs here; run it again", path)
+    if not path.is_file() or path.stat().st_size != entry.get("size") or (
+            _digest(path) != entry.get("sha256")):
+        raise FormatError(f"this file changed after {command} wrote it (its size or sha256 "
+                          f"differs from {path.parent / MANIFEST}); run the command again, "
+                          "or remove the manifest if the change is intended", path)

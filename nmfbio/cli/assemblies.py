@@ -203,7 +203,7 @@ def _write_tables(res, out: dict) -> None:
 
 
 def _run_detect(args) -> int:
-    from nmfbio._atomic import check_not_input
+    from nmfbio._atomic import check_not_input, output_set
     from nmfbio.assemblies import detect, ica_baseline
     from nmfbio.plot.signatures import save
 
@@ -222,9 +222,10 @@ def _run_detect(args) -> int:
         res = ica_baseline(adata, bin_width=width, rank=args.rank, seed=args.seed)
     else:
         res = detect(adata, bin_width=width, rank=args.rank, block=args.block, seed=args.seed)
-    _write_tables(res, out)
-    for name, method in FIGURES.items():
-        save(getattr(res, method)(), out[name], dpi=120)
+    with output_set(outdir, out, command="nmfbio assemblies detect"):
+        _write_tables(res, out)
+        for name, method in FIGURES.items():
+            save(getattr(res, method)(), out[name], dpi=120)
     if not args.quiet:
         n_units, n_bins = res.counts.shape
         sys.stdout.write(f"{res.summary()}; {n_units} units × {n_bins} bins of "

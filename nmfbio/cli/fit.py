@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nmfbio._atomic import output_set
 from nmfbio.cli._common import (
     add_command,
     add_input_args,
@@ -84,9 +85,10 @@ def _run_fit(args: argparse.Namespace) -> int:
         restarts=args.restarts, max_iter=args.max_iter, tol=args.tol, seed=args.seed,
     )
 
-    write_tsv(res.W_frame(), outputs["W.tsv"], "feature")
-    write_tsv(res.H_frame(), outputs["H.tsv"], "component")
-    res.save(outputs["result.h5"])
+    with output_set(outdir, outputs, command="nmfbio fit"):
+        write_tsv(res.W_frame(), outputs["W.tsv"], "feature")
+        write_tsv(res.H_frame(), outputs["H.tsv"], "component")
+        res.save(outputs["result.h5"])
 
     if not args.quiet:
         sys.stdout.write(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nmfbio._atomic import output_set
 from nmfbio.cli._common import (
     add_command,
     add_input_args,
@@ -135,12 +136,13 @@ def _run_consensus(args) -> int:
 
 
 def _write_consensus(args, res, outdir, out) -> None:
-    write_tsv(res.W_frame(), out["W.tsv"], "feature")
-    write_tsv(res.H_frame(), out["H.tsv"], "component")
-    write_tsv(res.table(), out["stability.tsv"], "component")
-    res.save(out["consensus.h5"])
-    save_figure(res.plot_stability(), out["stability.png"])
-    save_figure(res.plot_run_cosines(), out["run_cosines.png"])
+    with output_set(outdir, out, command=f"nmfbio {args.command}"):
+        write_tsv(res.W_frame(), out["W.tsv"], "feature")
+        write_tsv(res.H_frame(), out["H.tsv"], "component")
+        write_tsv(res.table(), out["stability.tsv"], "component")
+        res.save(out["consensus.h5"])
+        save_figure(res.plot_stability(), out["stability.png"])
+        save_figure(res.plot_run_cosines(), out["run_cosines.png"])
     _say(args, f"{res.summary()}\nwrote {', '.join(_CONSENSUS_OUT)} to {outdir}")
 
 
@@ -183,6 +185,7 @@ _RANK_OUT = ("rank_selection.tsv", "rank_selection.png")
 def _run_rank(args) -> int:
     import nmfbio
 
+    ranks = parse_ranks(args.ranks)  # before reading: a bad list fails at once
     opts = dict(loss=args.loss, holdout=args.holdout, repeats=args.repeats,
                 restarts=args.restarts, seed=args.seed, max_iter=args.max_iter)
     if args.shard is not None:
@@ -191,7 +194,7 @@ def _run_rank(args) -> int:
         i, n = args.shard
         name = f"rank-{i}-of-{n}.h5"
         outdir, out, adata = read_input(args, (name,))
-        part = select_rank_shard(adata, parse_ranks(args.ranks), shard=args.shard,
+        part = select_rank_shard(adata, ranks, shard=args.shard,
                                  source=_source(args), **opts)
         part.save(out[name])
         done = ", ".join(str(s["rank"]) for s in part.scores)
@@ -199,14 +202,15 @@ def _run_rank(args) -> int:
                    f"{outdir}")
         return 0
     outdir, out, adata = read_input(args, _RANK_OUT)
-    sel = nmfbio.select_rank(adata, parse_ranks(args.ranks), **opts)
+    sel = nmfbio.select_rank(adata, ranks, **opts)
     _write_rank(args, sel, outdir, out)
     return 0
 
 
 def _write_rank(args, sel, outdir, out) -> None:
-    sel.to_tsv(out["rank_selection.tsv"])
-    save_figure(sel.plot(), out["rank_selection.png"])
+    with output_set(outdir, out, command=f"nmfbio {args.command}"):
+        sel.to_tsv(out["rank_selection.tsv"])
+        save_figure(sel.plot(), out["rank_selection.png"])
     _say(args, f"{sel.summary()}\nwrote {', '.join(_RANK_OUT)} to {outdir}")
 
 
@@ -315,8 +319,9 @@ def _run_anchors(args) -> int:
     outdir, out, adata = read_input(args, names)
     rep = anchors.separability(adata, args.rank, loss=args.loss, restarts=args.restarts,
                                seed=args.seed)
-    write_tsv(rep.table(), out["anchors.tsv"], "component")
-    save_figure(rep.plot(), out["anchors.png"])
+    with output_set(outdir, out, command="nmfbio anchors"):
+        write_tsv(rep.table(), out["anchors.tsv"], "component")
+        save_figure(rep.plot(), out["anchors.png"])
     _say(args, f"{rep.reason}\nanchors: {', '.join(rep.anchor_names)}\n"
                f"wrote {', '.join(names)} to {outdir}")
     return 0

@@ -46,7 +46,7 @@ def add_programs(subparsers) -> None:
 
 def _run_find(args) -> int:
     import nmfbio.programs as pg
-    from nmfbio._atomic import atomic_path, check_not_input
+    from nmfbio._atomic import atomic_path, check_not_input, output_set
     from nmfbio.cli._common import parse_ranks
     from nmfbio.io import read_expression
     from nmfbio.plot.signatures import save
@@ -55,16 +55,20 @@ def _run_find(args) -> int:
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"output folder {out} exists and is not a folder")
     check_not_input([out / "result.h5ad"], [args.input])
+    ranks = parse_ranks(args.ranks)  # before reading: a bad list fails at once
     adata = read_expression(args.input, samples_in=args.samples_in)
-    res = pg.find(adata, parse_ranks(args.ranks), n_top_genes=args.n_top_genes,
+    res = pg.find(adata, ranks, n_top_genes=args.n_top_genes,
                   restarts=args.restarts, seed=args.seed)
-    res.to_tsv(out)
-    with atomic_path(out / "result.h5ad") as tmp:
-        adata.write_h5ad(tmp)
-    save_figure(res.plot_rank_selection(), out / "rank_selection.png")
-    groups = adata.obs[args.groupby] if args.groupby else None
-    save_figure(res.plot_usage(groups=groups), out / "usage.png")
-    save(res.plot_top_genes(), out / "top_genes.png")
+    names = ["programs.tsv", "usage.tsv", "scores.tsv", "top_genes.tsv", "rank_selection.tsv",
+             "result.h5ad", "rank_selection.png", "usage.png", "top_genes.png"]
+    with output_set(out, names, command="nmfbio programs find"):
+        res.to_tsv(out)
+        with atomic_path(out / "result.h5ad") as tmp:
+            adata.write_h5ad(tmp)
+        save_figure(res.plot_rank_selection(), out / "rank_selection.png")
+        groups = adata.obs[args.groupby] if args.groupby else None
+        save_figure(res.plot_usage(groups=groups), out / "usage.png")
+        save(res.plot_top_genes(), out / "top_genes.png")
     if not args.quiet:
         sys.stdout.write(f"{res.summary()}\nwrote results to {out}\n")
     return 0

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nmfbio._atomic import output_set
 from nmfbio.cli._common import (
     add_command,
     fraction,
@@ -165,24 +166,29 @@ def _run_extract(args) -> int:
     import nmfbio.signatures as sg
     from nmfbio.cli._common import parse_ranks
 
+    ranks = parse_ranks(args.ranks)  # before reading: a bad list fails at once
     out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], [args.catalog])
     cat = _read_catalog(args.catalog)
-    res = sg.extract(cat, parse_ranks(args.ranks), restarts=args.restarts,
+    res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
                      seed=args.seed, rank=args.rank)
     from nmfbio.plot.signatures import save
 
-    written = res.to_tsv(out)
-    for name, figure in (("signatures.png", res.plot_signatures),
-                         ("exposures.png", res.plot_exposures),
-                         ("rank_selection.png", res.selection.plot),
-                         ("stability.png", res.consensus.plot_stability)):
-        written.append(save(figure(), out / name))
-    if args.reference:
-        mres = sg.match(res.signatures, sg.reference(args.reference))
-        write_tsv(mres.pairs, out / "matches.tsv", "denovo")
-        write_tsv(mres.decomposition, out / "decomposition.tsv", "denovo")
-        written += [out / "matches.tsv", out / "decomposition.tsv"]
+    mres = sg.match(res.signatures, sg.reference(args.reference)) if args.reference else None
+    names = ["signatures.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv",
+             "signatures.png", "exposures.png", "rank_selection.png", "stability.png"]
+    names += ["matches.tsv", "decomposition.tsv"] if mres is not None else []
+    with output_set(out, names, command="nmfbio signatures extract"):
+        written = res.to_tsv(out)
+        for name, figure in (("signatures.png", res.plot_signatures),
+                             ("exposures.png", res.plot_exposures),
+                             ("rank_selection.png", res.selection.plot),
+                             ("stability.png", res.consensus.plot_stability)):
+            written.append(save(figure(), out / name))
+        if mres is not None:
+            write_tsv(mres.pairs, out / "matches.tsv", "denovo")
+            write_tsv(mres.decomposition, out / "decomposition.tsv", "denovo")
+            written += [out / "matches.tsv", out / "decomposition.tsv"]
     _say(args, f"{res.summary()}\nwrote {', '.join(p.name for p in written)} to {out}")
     return 0
 
@@ -193,10 +199,11 @@ def _run_match(args) -> int:
     names = ["cosine.tsv", "matches.tsv", "decomposition.tsv", "cosine.png"]
     out, paths = _outdir(args, names, [args.signatures, args.reference])
     res = sg.match(sg.reference(args.signatures), sg.reference(args.reference))
-    write_tsv(res.cosine, paths["cosine.tsv"], "denovo")
-    write_tsv(res.pairs, paths["matches.tsv"], "denovo")
-    write_tsv(res.decomposition, paths["decomposition.tsv"], "denovo")
-    save_figure(res.plot(), paths["cosine.png"])
+    with output_set(out, names, command="nmfbio signatures match"):
+        write_tsv(res.cosine, paths["cosine.tsv"], "denovo")
+        write_tsv(res.pairs, paths["matches.tsv"], "denovo")
+        write_tsv(res.decomposition, paths["decomposition.tsv"], "denovo")
+        save_figure(res.plot(), paths["cosine.png"])
     _say(args, f"{res.summary()}\nwrote {', '.join(names)} to {out}")
     return 0
 
@@ -208,12 +215,15 @@ def _run_assign(args) -> int:
     out, paths = _outdir(args, names, [args.catalog, args.reference])
     res = sg.assign(_read_catalog(args.catalog), sg.reference(args.reference),
                     bootstrap=args.bootstrap, seed=args.seed)
-    write_tsv(res.exposures, paths["exposures.tsv"], "Samples")
-    write_tsv(res.cosine.to_frame(), paths["cosine.tsv"], "Samples")
     if args.bootstrap:
-        write_tsv(res.lower, out / "exposures_lower.tsv", "Samples")
-        write_tsv(res.upper, out / "exposures_upper.tsv", "Samples")
-    save_figure(res.plot(), paths["exposures.png"])
+        names += ["exposures_lower.tsv", "exposures_upper.tsv"]
+    with output_set(out, names, command="nmfbio signatures assign"):
+        write_tsv(res.exposures, paths["exposures.tsv"], "Samples")
+        write_tsv(res.cosine.to_frame(), paths["cosine.tsv"], "Samples")
+        if args.bootstrap:
+            write_tsv(res.lower, out / "exposures_lower.tsv", "Samples")
+            write_tsv(res.upper, out / "exposures_upper.tsv", "Samples")
+        save_figure(res.plot(), paths["exposures.png"])
     used = int((res.exposures > 0).any(axis=0).sum())
     _say(args, f"assigned {used} of {res.exposures.shape[1]} reference signatures to "
                f"{res.exposures.shape[0]} samples (median cosine "

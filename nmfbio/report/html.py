@@ -249,7 +249,7 @@ def write_report(results: str | os.PathLike | Iterable[str | os.PathLike],
     >>> "NMF fit at rank 2" in out.read_text()
     True
     """
-    from nmfbio._atomic import atomic_path, check_not_input
+    from nmfbio._atomic import atomic_path, check_not_input, check_output_set
     from nmfbio.report.registry import find_sections
 
     if isinstance(results, (str, os.PathLike)):
@@ -265,8 +265,12 @@ def write_report(results: str | os.PathLike | Iterable[str | os.PathLike],
     # before reading: a RESULT file is never the report, nor a file inside a RESULT folder
     # (an earlier report there may be replaced)
     check_not_input([out], results, replaceable=_is_report)
+    folders = [Path(r) for r in results if Path(r).is_dir()]
+    check_output_set(folders + [sub for f in folders for sub in f.iterdir() if sub.is_dir()])
     sections = find_sections(results)
-    check_not_input([out], [f for s in sections for f in s.files])
+    read = [f for s in sections for f in s.files]
+    check_not_input([out], read)
+    check_output_set(read)  # no file of an interrupted or altered result set
     if title is None:
         title = "nmfbio report: " + ", ".join(str(r) for r in results)
     page = render_page(sections, title=title, inputs=results)

@@ -285,3 +285,38 @@ def test_zero_feature_warning_once_and_by_name(tmp_path, capsys):
                  "-o", str(tmp_path / "con")]) == 0
     err = capsys.readouterr().err
     assert err.count("all zero") == 1 and "e.g. 'g2'" in err, err
+
+
+def test_interrupted_result_set_is_never_taken_for_a_finished_one(tmp_path, csv, capsys,
+                                                                   monkeypatch):
+    """Killed between W.tsv and consensus.h5: the folder's manifest still says 'writing', so
+    the report refuses it, naming the command to rerun; a finished rerun is accepted, and a
+    file changed afterwards is refused."""
+    import json
+
+    from nmfbio._atomic import MANIFEST
+    from nmfbio.model_selection import ConsensusResult
+
+    out = tmp_path / "con"
+
+    def killed(self, path):
+        raise KeyboardInterrupt  # what a SIGINT between two files does
+
+    monkeypatch.setattr(ConsensusResult, "save", killed)
+    assert main(["consensus", str(csv), "-k", "2", "--restarts", "3", "-q",
+                 "-o", str(out)]) == 130
+    assert (out / "W.tsv").is_file() and not (out / "consensus.h5").exists()
+    state = json.loads((out / MANIFEST).read_text())["files"]
+    assert state["W.tsv"]["state"] == "writing" == state["consensus.h5"]["state"]
+    capsys.readouterr()
+    monkeypatch.undo()
+    (out / "consensus.h5").write_bytes(b"")  # even a placeholder does not make it complete
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 2
+    _error(capsys, "never finished: nmfbio consensus was interrupted", "run it again")
+    assert main(["consensus", str(csv), "-k", "2", "--restarts", "3", "-q",
+                 "-o", str(out)]) == 0
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html"), "-q"]) == 0
+    with open(out / "stability.tsv", "a") as f:
+        f.write("# edited\n")
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 2
+    _error(capsys, "stability.tsv: this file changed after nmfbio consensus wrote it")

@@ -206,6 +206,10 @@ def test_bad_results(results, tmp_path):
     short = tmp_path / "short"
     shutil.copytree(results / "assign", short)
     (short / "cosine.tsv").write_text("Samples\tother\nt1\t0.5\n")
+    with pytest.raises(FormatError, match=r"cosine\.tsv: this file changed after nmfbio "
+                                          r"signatures assign wrote it"):
+        write_report([short], tmp_path / "r.html")
+    (short / ".nmfbio-outputs.json").unlink()  # a folder edited by hand, without a manifest
     with pytest.raises(FormatError, match=r"cosine\.tsv, line 1: missing column\(s\) \['cosine'\]"):
         write_report([short], tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
