@@ -21,7 +21,7 @@ PINS = HERE / "data" / "pinned_results.npz"
 
 def fingerprint() -> str:
     """What bit-identical results depend on besides nmfbio: the machine and the numeric
-    libraries. Pins are compared exactly where it matches, to 1e-9 elsewhere."""
+    libraries (recorded with the pins, for whoever compares them on another machine)."""
     import numba
     import scipy
 

@@ -216,8 +216,9 @@ def separability(X, rank, *, loss="kl", restarts=10, seed=None, min_purity=MIN_P
     >>> rng = np.random.default_rng(0)
     >>> W = rng.dirichlet(np.ones(20), size=3).T
     >>> H = np.hstack([np.eye(3), rng.dirichlet(np.ones(3), size=40).T]) * 500
-    >>> nmfbio.anchors.separability(W @ H, 3, seed=0).separable
-    True
+    >>> rep = nmfbio.anchors.separability(W @ H, 3, seed=0)
+    >>> sorted(rep.anchors.tolist())  # the three pure samples
+    [0, 1, 2]
     """
     Xm, _, fnames, snames = as_matrix(X, layer=layer)
     Xv, _ = check_data(Xm)
