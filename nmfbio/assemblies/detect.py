@@ -465,11 +465,13 @@ def detect(data, *, bin_width=None, window=None, rank=None, timescale=30.0, bloc
 
     Examples
     --------
-    >>> from nmfbio.datasets.assemblies import planted_assemblies
-    >>> rec = planted_assemblies(seed=0)
-    >>> res = detect(rec.trains, bin_width=0.025, window=rec.window)  # doctest: +SKIP
-    >>> len(res.members)  # doctest: +SKIP
-    3
+    On a generated 50-unit, 10-minute recording with three planted assemblies (about 20 s
+    on two cores, so not run as a doctest; ``tests/assemblies`` runs it)::
+
+        from nmfbio.datasets.assemblies import planted_assemblies
+        rec = planted_assemblies(seed=0)
+        res = detect(rec.trains, bin_width=0.025, window=rec.window)
+        len(res.members)  # 3
     """
     seed = check_seed(seed)
     X, unit_ids, t_start, width = as_counts(data, bin_width, window)

@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["--version"])  # doctest: +SKIP
+    >>> main(["--version"])
     nmfbio 0.1.0
     0
     """

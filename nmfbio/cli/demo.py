@@ -148,8 +148,9 @@ def find_cosmic() -> str | None:
 
     Examples
     --------
-    >>> find_cosmic()  # doctest: +SKIP
-    'COSMIC_v3.4_SBS_GRCh37'
+    With SigProfilerAssignment installed (or ``$NMFBIO_COSMIC`` set)::
+
+        find_cosmic()  # 'COSMIC_v3.4_SBS_GRCh37'
     """
     import nmfbio.signatures as sg
 
@@ -232,8 +233,10 @@ def signatures_job(out: str | os.PathLike, settings: Settings = FULL, *, seed: i
 
     Examples
     --------
-    >>> signatures_job("demo_output", QUICK)  # doctest: +SKIP
-    [PosixPath('demo_output/signatures'), PosixPath('demo_output/signatures_assign')]
+    Writing into ``demo_output/`` (``tests/cli/test_demo.py`` runs it)::
+
+        signatures_job("demo_output", QUICK)
+        # [PosixPath('demo_output/signatures'), PosixPath('demo_output/signatures_assign')]
     """
     from nmfbio.datasets import DATA_DIR
 
@@ -281,8 +284,9 @@ def assemblies_job(out: str | os.PathLike, settings: Settings = FULL, *, seed: i
 
     Examples
     --------
-    >>> assemblies_job("demo_output", QUICK)  # doctest: +SKIP
-    [PosixPath('demo_output/assemblies')]
+    Writing into ``demo_output/``::
+
+        assemblies_job("demo_output", QUICK)  # [PosixPath('demo_output/assemblies')]
     """
     stream = stream or sys.stdout
     out = Path(out)
@@ -336,9 +340,10 @@ def run(out: str | os.PathLike | None = None, *, quick: bool = False, seed: int 
 
     Examples
     --------
-    >>> demo = run("demo_output", quick=True)  # doctest: +SKIP
-    >>> sorted(demo.reports)  # doctest: +SKIP
-    ['assemblies', 'signatures']
+    Writing into ``demo_output/``::
+
+        demo = run("demo_output", quick=True)
+        sorted(demo.reports)  # ['assemblies', 'signatures']
     """
     from nmfbio.report import write_report
 
@@ -380,8 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["--quick", "--out", "demo_output"])  # doctest: +SKIP
-    0
+    What ``make demo`` runs, with the quick settings::
+
+        main(["--quick", "--out", "demo_output"])  # 0
     """
     parser = argparse.ArgumentParser(
         prog="python -m nmfbio.cli.demo",

@@ -87,8 +87,10 @@ def read_nwb(path: str | os.PathLike, bin_width, *, window=None, units=None,
 
     Examples
     --------
-    >>> ad = read_nwb("session.nwb", 0.025)  # doctest: +SKIP
-    >>> ad.var[["n_spikes", "quality"]]  # doctest: +SKIP
+    With an NWB file of your own (``tests/io/test_spikes.py`` writes one with pynwb)::
+
+        ad = read_nwb("session.nwb", 0.025)
+        ad.var[["n_spikes", "quality"]]
     """
     check_bin_width(bin_width)
     window = check_window(window)

@@ -203,7 +203,9 @@ def load_shard(path: str | os.PathLike) -> ConsensusRuns | RankShard:
 
     Examples
     --------
-    >>> load_shard("runs-1-of-4.h5")  # doctest: +SKIP
+    A shard written by ``nmfbio consensus --shard 1/4``::
+
+        load_shard("runs-1-of-4.h5")  # a ConsensusRuns
     """
     import h5py
 

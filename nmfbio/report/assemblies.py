@@ -41,9 +41,10 @@ def assemblies_section(path: Path) -> Section:
 
     Examples
     --------
-    >>> sec = assemblies_section(Path("out/assemblies.h5"))  # doctest: +SKIP
-    >>> sec.title  # doctest: +SKIP
-    'Neural assemblies: 3 assemblies (gated Poisson NMF)'
+    For the folder ``nmfbio assemblies detect ... -o out`` wrote::
+
+        sec = assemblies_section(Path("out/assemblies.h5"))
+        sec.title  # 'Neural assemblies: 3 assemblies (gated Poisson NMF)'
     """
     from nmfbio.assemblies import AssemblyResult
     from nmfbio.report.sections import _load
