@@ -15,7 +15,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "check_not_input", "output_set", "check_output_set", "MANIFEST"]
+__all__ = ["atomic_path", "check_not_input", "output_set", "check_output_set", "file_sha256",
+           "MANIFEST"]
 
 #: the file in an output folder that says which files a command finished writing
 MANIFEST = ".nmfbio-outputs.json"
@@ -147,7 +148,8 @@ def _write_manifest(folder: Path, data: dict) -> None:
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _digest(path: Path) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes, read a MiB at a time (hex)."""
     import hashlib
 
     h = hashlib.sha256()
@@ -188,7 +190,7 @@ def output_set(outdir: str | os.PathLike, names: Iterable[str], *, command: str)
         path = outdir / name
         if path.is_file():
             data["files"][name] = {"state": "done", "command": command,
-                                   "size": path.stat().st_size, "sha256": _digest(path)}
+                                   "size": path.stat().st_size, "sha256": file_sha256(path)}
         else:
             data["files"].pop(name, None)
     _write_manifest(outdir, data)
@@ -225,7 +227,7 @@ def _check_entry(path: Path, entry: dict) -> None:
         raise FormatError(f"this file of a result set was never finished: {command} was "
                           "interrupted while writing its outputs here; run it again", path)
     if not path.is_file() or path.stat().st_size != entry.get("size") or (
-            _digest(path) != entry.get("sha256")):
+            file_sha256(path) != entry.get("sha256")):
         raise FormatError(f"this file changed after {command} wrote it (its size or sha256 "
                           f"differs from {path.parent / MANIFEST}); run the command again, "
                           "or remove the manifest if the change is intended", path)

@@ -16,13 +16,13 @@ version, genome build, assay, source, sha256 and licence of each known set.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
 
 import pandas as pd
 
+from nmfbio._atomic import file_sha256
 from nmfbio.data import as_frame
 from nmfbio.errors import NMFInputError
 
@@ -49,14 +49,6 @@ def registry() -> pd.DataFrame:
     return reg
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _load_file(path: Path, name: str | None) -> pd.DataFrame:
     from nmfbio.io import read_catalog
 
@@ -68,7 +60,7 @@ def _load_file(path: Path, name: str | None) -> pd.DataFrame:
                             "are all zero")
     sig = sig / sums
     sig.index.name = "Type"
-    sig.attrs.update(source=str(path), sha256=_sha256(path), name=name or Path(path).stem)
+    sig.attrs.update(source=str(path), sha256=file_sha256(path), name=name or Path(path).stem)
     return sig
 
 
