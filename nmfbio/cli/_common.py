@@ -122,50 +122,47 @@ def parse_ranks(text: str, option: str = "--ranks") -> list[int]:
     return ranks
 
 
-def _number(text: str, kind, low, what: str, out_of_range: str):
-    """``text`` as ``kind`` (int or float) of at least ``low`` and finite, else an argparse
-    error naming the value: ``what`` when it is no number, ``out_of_range`` otherwise."""
+def _number(text: str, kind, ok, what: str, out_of_range: str):
+    """``text`` as ``kind`` (int or float), finite and passing ``ok(value)``, else an
+    argparse error naming the value: ``what`` when it is no number, ``out_of_range``
+    (formatted with ``text`` and ``value``) otherwise."""
     try:
         value = kind(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if not value >= low or value == float("inf"):
+    if value != value or value in (float("inf"), float("-inf")) or not ok(value):
         raise argparse.ArgumentTypeError(out_of_range.format(text=text, value=value))
     return value
 
 
 def positive_int(text: str) -> int:
     """An integer >= 1 (argparse type)."""
-    return _number(text, int, 1, "an integer >= 1", "expected an integer >= 1, got {value}")
+    return _number(text, int, lambda v: v >= 1, "an integer >= 1",
+                   "expected an integer >= 1, got {value}")
 
 
 def nonneg_int(text: str) -> int:
     """An integer >= 0 (argparse type)."""
-    return _number(text, int, 0, "an integer >= 0", "expected an integer >= 0, got {value}")
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0",
+                   "expected an integer >= 0, got {value}")
 
 
 def positive_float(text: str) -> float:
     """A finite number > 0 (argparse type; 0, NaN and inf refused)."""
-    value = _number(text, float, 0, "a number > 0", "expected a finite number > 0, got {text!r}")
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
+    return _number(text, float, lambda v: v > 0, "a number > 0",
+                   "expected a finite number > 0, got {text!r}")
 
 
 def fraction(text: str) -> float:
     """A number in [0, 1] (argparse type)."""
-    value = _number(text, float, 0, "a fraction between 0 and 1",
-                    "expected a fraction between 0 and 1, got {text!r}")
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
-    return value
+    return _number(text, float, lambda v: 0 <= v <= 1, "a fraction between 0 and 1",
+                   "expected a fraction between 0 and 1, got {text!r}")
 
 
 def nonneg_float(text: str) -> float:
     """A finite number >= 0 (argparse type; NaN and inf refused)."""
-    return _number(text, float, 0, "a number >= 0",
+    return _number(text, float, lambda v: v >= 0, "a number >= 0",
                    "expected a finite number >= 0, got {text!r}")
-
 
 
 def add_input_args(p: argparse.ArgumentParser) -> None:
