@@ -266,11 +266,14 @@ def write_report(results: str | os.PathLike | Iterable[str | os.PathLike],
     # (an earlier report there may be replaced)
     check_not_input([out], results, replaceable=_is_report)
     folders = [Path(r) for r in results if Path(r).is_dir()]
-    check_output_set(folders + [sub for f in folders for sub in f.iterdir() if sub.is_dir()])
+    checked = folders + [sub for f in folders for sub in f.iterdir() if sub.is_dir()]
+    check_output_set(checked)
     sections = find_sections(results)
     read = [f for s in sections for f in s.files]
     check_not_input([out], read)
-    check_output_set(read)  # no file of an interrupted or altered result set
+    # files read from elsewhere (a result file given directly, a deeper folder)
+    done = {f.resolve() for f in checked}
+    check_output_set([f for f in read if Path(f).resolve().parent not in done])
     if title is None:
         title = "nmfbio report: " + ", ".join(str(r) for r in results)
     page = render_page(sections, title=title, inputs=results)
