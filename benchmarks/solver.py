@@ -221,7 +221,7 @@ QUICK = [
 # restarts: (R, nmfbio batch budget s, nmfbio cap, sklearn total budget s, sklearn cap/restart)
 RESTARTS_FULL = (100, 30.0, 3000, 150.0, 4000)
 RESTARTS_QUICK = (20, 5.0, 1000, 8.0, 1000)
-ALL_CASES = [c.name for c in FULL] + ["restarts", "memory"]
+ALL_CASES = [c.name for c in FULL] + ["restarts", "memory", "kl-grid"]
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -742,6 +742,111 @@ def run_memory(X: sp.csr_matrix, rank: int, log) -> tuple[bool, list[str]]:
 
 
 # ------------------------------------------------------------------------------------ report
+
+# --------------------------------------------------------------------------- KL grid
+GRID_FEATURES = (96, 288, 1536)
+GRID_SAMPLES = (30, 300, 2000)
+GRID_RANKS = (3, 8, 15)
+GRID_QUICK = ((96, 30, 3), (96, 300, 8), (288, 2000, 8))
+GRID_TOL = 1e-5              # scikit-learn mu's stopping tolerance in the grid
+GRID_TARGETS = {"every": 0.2, "median": 0.1, "floor": 3.0}
+GRID_FLOOR_CELLS = ((96, 300), (288, 2000))
+
+
+def make_grid_catalog(m: int, n: int, r: int, seed: int = 0) -> np.ndarray:
+    """Poisson counts of a planted rank-r model: Dirichlet(0.3) parts over m features,
+    gamma(0.5) recipes scaled to 100-2000 counts per sample (catalog-like)."""
+    rng = np.random.default_rng(seed + 1000 * r + m + n)
+    W = rng.dirichlet(np.full(m, 0.3), size=r).T
+    H = rng.gamma(0.5, 1.0, size=(r, n)) * rng.uniform(100, 2000, size=n)
+    return rng.poisson(W @ H).astype(float)
+
+
+def best_wall(fn):
+    """(first result, best wall time) of fn() run as often as ``repeats_for`` says."""
+    t0 = time.perf_counter()
+    out = fn()
+    best = time.perf_counter() - t0
+    for _ in range(repeats_for(best) - 1):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return out, best
+
+
+def gemm_speed() -> float:
+    """Double-precision GEMM speed of this machine (flop/s): best of 5 products of two
+    1500 x 1500 matrices, with the default BLAS threads."""
+    A = np.random.default_rng(0).random((1500, 1500))
+    best = min(best_wall(lambda: A @ A)[1] for _ in range(5))
+    return 2 * 1500 ** 3 / best
+
+
+def _grid_cell(m: int, n: int, r: int, flops: float) -> tuple[str, float, float]:
+    """One cell of the KL grid: (table line, time ratio, time per iteration / floor)."""
+    from sklearn.decomposition import NMF
+
+    X = make_grid_catalog(m, n, r)
+    Xt = np.ascontiguousarray(X.T)
+    W0, H0 = initialize(X, r, "nndsvda", np.random.default_rng(0))
+
+    def mu():
+        model = NMF(n_components=r, init="custom", solver="mu", beta_loss="kullback-leibler",
+                    tol=GRID_TOL, max_iter=100000)
+        Hs = model.fit_transform(Xt, W=H0.T.copy(), H=W0.T.copy())
+        return model, Hs
+
+    def ours(k):
+        return nmf(X, r, loss="kl", init="custom", W_init=W0, H_init=H0, tol=0.0, max_iter=k)
+
+    (model, Hs), t_mu = best_wall(mu)
+    target = common_loss(Xt, Hs, model.components_, "kl")
+    long = ours(max(50, 2 * model.n_iter_))
+    hit = np.flatnonzero(long.history <= target)
+    if not len(hit):
+        return (f"{m:>5} {n:>5} {r:>3}  nmfbio did not reach mu's objective {target:.6g} in "
+                f"{long.n_iter} iterations (best {long.objective:.6g})", np.inf, np.inf)
+    k = int(hit[0]) + 1
+    ours(k)  # warm-up: the first call of a size may compile
+    res, t_ours = best_wall(lambda: ours(k))
+    assert common_loss(Xt, res.H.T, res.W.T, "kl") <= target * (1 + 1e-12)
+    iters = 100 if m * n * r < 5e6 else 20
+    per = min(best_wall(lambda: ours(iters))[1] for _ in range(2)) / iters
+    floor = 6 * m * n * r / flops
+    ratio = t_ours / t_mu
+    return (f"{m:>5} {n:>5} {r:>3} {model.n_iter_:>6} {fmt_t(t_mu):>9} {k:>9} "
+            f"{fmt_t(t_ours):>11} {ratio:>7.3f} {per * 1e6:>8.0f} {per / floor:>8.1f}",
+            ratio, per / floor)
+
+
+def run_kl_grid(cells, log) -> tuple[list[str], bool]:
+    """Per cell: scikit-learn mu (KL, tol=GRID_TOL, its own stopping rule) from NNDSVDa; the
+    time nmfbio needs to reach the objective mu stops at (same start, exactly k iterations,
+    k read off a long run's exact history); and nmfbio's time per iteration as a multiple of
+    the floor 6 m n r flops at the measured GEMM speed."""
+    flops = gemm_speed()
+    lines = [f"GEMM speed measured: {flops / 1e9:.1f} GFLOP/s (float64, 1500^3, best of 5); "
+             f"floor of one KL iteration = 6 m n r flops at that speed",
+             f"{'m':>5} {'n':>5} {'r':>3} {'mu it':>6} {'mu time':>9} {'nmfbio it':>9} "
+             f"{'nmfbio time':>11} {'ratio':>7} {'us/iter':>8} {'x floor':>8}"]
+    ratios, floor_ok = [], True
+    for m, n, r in cells:
+        line, ratio, per_floor = _grid_cell(m, n, r, flops)
+        lines.append(line)
+        ratios.append(ratio)
+        if (m, n) in GRID_FLOOR_CELLS and not per_floor <= GRID_TARGETS["floor"]:
+            floor_ok = False
+        log(f"  kl-grid {m}x{n} r{r}: ratio {ratio:.3f}, {per_floor:.1f}x floor")
+    worst, med = max(ratios), float(np.median(ratios))
+    ok = worst <= GRID_TARGETS["every"] and med <= GRID_TARGETS["median"]
+    lines.append(f"worst ratio {worst:.3f} (target <= {GRID_TARGETS['every']}), median "
+                 f"{med:.3f} (target <= {GRID_TARGETS['median']}): {'PASS' if ok else 'FAIL'}")
+    lines.append(f"per iteration <= {GRID_TARGETS['floor']:g}x floor on the "
+                 f"{' and '.join(f'{a}x{b}' for a, b in GRID_FLOOR_CELLS)} cells: "
+                 f"{'PASS' if floor_ok else 'FAIL'}")
+    return lines, ok and floor_ok
+
+
 def machine_lines() -> list[str]:
     import numba
     import sklearn
@@ -812,7 +917,8 @@ def main(argv=None) -> int:
     load_all = OtherLoad()
     quick = {c.name: c for c in QUICK}
     cases = [quick.get(c.name, c) for c in FULL] if args.quick else FULL
-    wanted = args.cases or (["catalog-frobenius", "catalog-kl", "restarts"] if args.quick
+    wanted = args.cases or (["catalog-frobenius", "catalog-kl", "restarts", "kl-grid"]
+                            if args.quick
                             else ALL_CASES)
     restarts_cfg = RESTARTS_QUICK if args.quick else RESTARTS_FULL
     f = args.budget_scale
@@ -870,6 +976,16 @@ def main(argv=None) -> int:
         except Exception as exc:
             errors.append(f"restarts: {type(exc).__name__}: {exc}")
             log(f"  restarts FAILED: {exc!r}")
+    grid_lines = []
+    if "kl-grid" in wanted:
+        log("case kl-grid")
+        cells = GRID_QUICK if args.quick else [(m, n, r) for m in GRID_FEATURES
+                                               for n in GRID_SAMPLES for r in GRID_RANKS]
+        try:
+            grid_lines, _ = run_kl_grid(cells, log)
+        except Exception as exc:
+            errors.append(f"kl-grid: {type(exc).__name__}: {exc}")
+            log(f"  kl-grid FAILED: {exc!r}")
     mem_lines, mem_ok = [], None
     if "memory" in wanted and (not args.quick or args.cases):
         X, _ = get_data("sparse")
@@ -901,6 +1017,12 @@ def main(argv=None) -> int:
         for line in mem_lines:
             print(line)
 
+    if grid_lines:
+        print()
+        print(f"KL grid: time to scikit-learn mu's objective (mu with tol={GRID_TOL:g}, its own "
+              "stopping rule), same NNDSVDa start; ratio = nmfbio / mu")
+        for line in grid_lines:
+            print("  " + line)
     print()
     print("Targets")
     for r in rows:

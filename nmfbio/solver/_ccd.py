@@ -56,12 +56,15 @@ def pick(parallel_kernel, serial_kernel, work):
     return parallel_kernel if work >= SERIAL_WORK else serial_kernel
 
 _FAST = {"reassoc", "contract", "arcp", "nsz"}
+# error_model="numpy" on every kernel: with numba's default ("python") each division checks
+# for a zero divisor to raise ZeroDivisionError, and that branch keeps LLVM from vectorising
+# the loop (every division here has a positive divisor by construction)
 _TINY = 1e-300
 # float32 machine epsilon: scikit-learn clips the model at this value in its KL loss
 EPS32 = float(np.finfo(np.float32).eps)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _kl_terms(x, w, y, d):
     """(Σ w x / y_d, Σ w² x / y_d²) with y_d = y + w d. Branch-free so that it vectorises:
     entries with x = 0 (zeros and held-out entries, which the caller zeroes) add nothing."""
@@ -78,7 +81,7 @@ def _kl_terms(x, w, y, d):
     return q1, q2
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _kl_move_terms(x, w, y, d):
     """``y += w d`` fused with ``_kl_terms`` at the new ``y``."""
     q1 = 0.0
@@ -95,7 +98,7 @@ def _kl_move_terms(x, w, y, d):
     return q1, q2
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _kl_coord(x, w, y, u, c, n_inner):
     """Newton steps on one KL coordinate; ``x`` is zero where unobserved and ``c`` = sum of
     observed w + l1. Updates ``y``."""
@@ -142,7 +145,7 @@ def _kl_coord(x, w, y, u, c, n_inner):
     return u
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _fro_coord(x, obs, use_mask, w, y, u, l1):
     """Exact minimiser of one masked Frobenius coordinate (with L1). Updates ``y``."""
     g = l1
@@ -165,7 +168,7 @@ def _fro_coord(x, obs, use_mask, w, y, u, l1):
     return un
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _col_loss(x, obs, use_mask, y, kl):
     s = 0.0
     for i in range(x.shape[0]):
@@ -183,7 +186,7 @@ def _col_loss(x, obs, use_mask, y, kl):
     return s
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _dense_column(Xc, Mc, use_mask, F, Fsum, U, kl, l1, n_inner, want_loss, col_loss, b, j):
     """CCD on column j of run b (dense data)."""
     r = U.shape[2]
@@ -221,7 +224,7 @@ def _dense_column(Xc, Mc, use_mask, F, Fsum, U, kl, l1, n_inner, want_loss, col_
         col_loss[b, j] = _col_loss(x, obs, use_mask, y, kl)
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
 def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, col_loss):
     """One CCD sweep over all columns of ``U`` for a dense (optionally masked) problem, in
     parallel over columns. With a mask, ``Xc`` must be zero at unobserved entries (``Batch``
@@ -235,7 +238,7 @@ def ccd_dense(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss, 
                           b, t - b * ncol)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def ccd_dense_serial(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want_loss,
                      col_loss):
     """:func:`ccd_dense` in one thread (small problems, where a parallel launch costs more
@@ -248,7 +251,7 @@ def ccd_dense_serial(Xc, Mc, use_mask, F, Fsum, U, active, kl, l1, n_inner, want
                           b, t - b * ncol)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _sparse_column(indptr, indices, data, F, Fsum, U, l1, n_inner, want_loss, col_loss, b, j):
     """KL CCD on column j of run b (sparse data, model at stored entries only)."""
     r = U.shape[2]
@@ -284,7 +287,7 @@ def _sparse_column(indptr, indices, data, F, Fsum, U, l1, n_inner, want_loss, co
         col_loss[b, j] = s
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
 def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_loss, col_loss):
     """One KL CCD sweep for sparse data given as compressed columns (``indptr``/``indices``
     of the problem's columns, ``data`` (Bx, nnz) values per run), in parallel over columns.
@@ -298,7 +301,7 @@ def ccd_sparse_kl(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_l
                            col_loss, b, t - b * ncol)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def ccd_sparse_kl_serial(indptr, indices, data, F, Fsum, U, active, l1, n_inner, want_loss,
                          col_loss):
     """:func:`ccd_sparse_kl` in one thread."""
@@ -326,7 +329,7 @@ def sparse_model_at(indptr, indices, W, H):
     return out
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _hals_rows(U, A, g, l1, max_inner, rel_tol):
     """Up to ``max_inner`` exact coordinate sweeps of each row's NNLS subproblem
     ``min ½ uᵀ g u − aᵀu + l1·u, u ≥ 0`` (rows of ``U``/``A``, shape (n_rows, r)).
@@ -378,7 +381,7 @@ def _hals_rows(U, A, g, l1, max_inner, rel_tol):
 _HALS_CHUNK = 64
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _hals_chunks(U, A, g, l1, max_inner, rel_tol):
     """:func:`_hals_rows` over all rows of ``U`` in the fixed chunks of the parallel sweep
     (so that serial and parallel sweeps give the same result)."""
@@ -388,7 +391,7 @@ def _hals_chunks(U, A, g, l1, max_inner, rel_tol):
         _hals_rows(U[lo:hi], A[lo:hi], g, l1, max_inner, rel_tol)
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
 def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
     """HALS for min ½‖X − F U‖² + Σ l1·u column by column, in parallel: with ``A``
     (B, n_cols, r) = (Fᵀ X)ᵀ and ``G`` (B, r, r) = FᵀF, each column of ``U`` (B, n_cols, r)
@@ -404,7 +407,7 @@ def hals_columns(A, G, U, active, l1, max_inner, rel_tol):
             _hals_rows(U[b, lo:hi], A[b, lo:hi], G[b], l1[b], max_inner, rel_tol)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def hals_columns_serial(A, G, U, active, l1, max_inner, rel_tol):
     """:func:`hals_columns` in one thread (same chunks, so the same result)."""
     for b in range(U.shape[0]):
@@ -431,7 +434,7 @@ def spmm(indptr, indices, data, D):
     return out
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_tol, hist):
     """A whole accelerated-HALS fit of one small dense problem in compiled code (the general
     path's per-iteration Python overhead would dominate). ``W`` (m, r) and ``Ht`` (n, r) are

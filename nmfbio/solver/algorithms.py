@@ -19,7 +19,7 @@ import logging
 
 import numpy as np
 
-from nmfbio.solver import _ccd
+from nmfbio.solver import _ccd, _kl_fit
 
 __all__ = ["fit_ccd", "fit_hals"]
 
@@ -99,8 +99,16 @@ def _loop(step, B, max_iter, tol, name):
 def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
     """Coordinate descent for a batch. ``W`` (B, m, r) and ``H`` (B, r, n) are starts.
 
-    Returns ``W, H, history (list per run), n_iter, converged``.
+    Returns ``W, H, history (list per run), n_iter, converged``. Dense, unmasked KL runs
+    without one-sided L1 are fitted entirely in compiled code (``_kl_fit``).
     """
+    mode = penalty_mode(l1_W, l1_H) if update_W else None
+    if kl and not data.sparse and not data.use_mask and mode is None and _kl_fit.ENABLED:
+        Wm = np.ascontiguousarray(W)
+        Ht = np.ascontiguousarray(H.transpose(0, 2, 1))
+        hist, n_iter, conv = _kl_fit.fit(data.rows, data.cols, Wm, Ht, l1_W=l1_W, l1_H=l1_H,
+                                         max_iter=max_iter, tol=tol, update_W=update_W)
+        return Wm, Ht.transpose(0, 2, 1), [list(h) for h in hist], n_iter, conv
     B, m, r = W.shape
     n = H.shape[2]
     Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
@@ -131,7 +139,6 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
                 kernel(Xd, Md, data.use_mask, F, F.sum(axis=2), U, active, kl, l1, n_inner,
                        want, out)
 
-    mode = penalty_mode(l1_W, l1_H) if update_W else None
     every = np.arange(B)
     if mode == "W":
         _rescale(Wm, Ht, 0, every)  # W (m, r): columns sum to 1; Hᵀ (n, r) scaled
