@@ -5,7 +5,9 @@
   forms ``WᵀX`` and ``WᵀW`` once (BLAS, sparse-aware) and sweeps the rows of H several
   times with them, stopping a run's sweeps when its change falls below 1 % of the first.
 * ``fit_ccd`` — KL (dense, masked or sparse) and masked Frobenius: cyclic coordinate descent
-  with Newton steps (Hsieh & Dhillon 2011), compiled in ``_ccd.py``.
+  with Newton steps (Hsieh & Dhillon 2011), compiled in ``_ccd.py``. Dense, unmasked KL runs
+  without one-sided L1 (the common case: catalogs, spike counts) are handed whole to
+  ``_kl_fit.py``, which runs every iteration in compiled code.
 
 Both update every still-running run of the batch together and stop each run on its own when
 the relative decrease of its objective falls below ``tol``; runs never influence each other,
@@ -108,6 +110,9 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
         Ht = np.ascontiguousarray(H.transpose(0, 2, 1))
         hist, n_iter, conv = _kl_fit.fit(data.rows, data.cols, Wm, Ht, l1_W=l1_W, l1_H=l1_H,
                                          max_iter=max_iter, tol=tol, update_W=update_W)
+        log.debug("kl compiled fit of %d runs (%d x %d, rank %d): %s iterations, best "
+                  "objective %.6g", len(hist), data.shape[0], data.shape[1], W.shape[2],
+                  "/".join(str(k) for k in n_iter), min(h[-1] for h in hist))
         return Wm, Ht.transpose(0, 2, 1), [list(h) for h in hist], n_iter, conv
     B, m, r = W.shape
     n = H.shape[2]
