@@ -104,10 +104,10 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
     Returns ``W, H, history (list per run), n_iter, converged``. Dense, unmasked KL runs
     without one-sided L1 are fitted entirely in compiled code (``_kl_fit``).
     """
+    Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
+    Ht = np.ascontiguousarray(H.transpose(0, 2, 1))     # (B, n, r): updated in the H-step
     mode = penalty_mode(l1_W, l1_H) if update_W else None
     if kl and not data.sparse and not data.use_mask and mode is None and _kl_fit.ENABLED:
-        Wm = np.ascontiguousarray(W)
-        Ht = np.ascontiguousarray(H.transpose(0, 2, 1))
         hist, n_iter, conv = _kl_fit.fit(data.rows, data.cols, Wm, Ht, l1_W=l1_W, l1_H=l1_H,
                                          max_iter=max_iter, tol=tol, update_W=update_W)
         log.debug("kl compiled fit of %d runs (%d x %d, rank %d): %s iterations, best "
@@ -116,8 +116,6 @@ def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
         return Wm, Ht.transpose(0, 2, 1), [list(h) for h in hist], n_iter, conv
     B, m, r = W.shape
     n = H.shape[2]
-    Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
-    Ht = np.ascontiguousarray(H.transpose(0, 2, 1))     # (B, n, r): updated in the H-step
     col_loss_w = np.zeros((B, m))
     col_loss_h = np.zeros((B, n))
     n_inner = KL_NEWTON_STEPS if kl else 1
