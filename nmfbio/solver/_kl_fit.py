@@ -20,17 +20,27 @@ the arithmetic, set the speed. Here one compiled call runs every iteration of a 
   terms, relative error ~1e-16) for the objective, which is evaluated exactly in float64
   after every iteration (``history`` keeps one exact value per iteration).
 
-Runs are independent: ``fit_runs`` fits many small runs side by side (one thread per run);
-``fit_wide`` fits one large run with the columns of each half-step spread over the threads.
-Which one a run takes depends only on its size, never on its batch, and a column's numbers do
-not depend on the thread that computes it, so a seed gives the same result in any batch.
+Runs are independent: ``_fit_runs`` fits many small runs side by side, ``_fit_wide`` one
+large run with each half-step's columns split into ranges; both share the work out over
+Python threads (``_side_by_side``; the kernels release the GIL), as many as numba's thread
+count. Every column, and every run, is computed by the same compiled code whatever range,
+thread or batch it falls in, so a seed gives the same numbers bit for bit on either path, in
+any batch, with any thread count, in a fresh process or from numba's cache. (numba's
+``prange`` was tried first: its cached machine code gave other last bits than a fresh
+compile, and a float32 fit amplifies those to ~1e-3 in W; so did a cached caller of a
+separately compiled kernel. Hence no ``prange`` here, and every kernel ``_fit_one`` uses is
+inlined into it.) Which path a run takes depends only on its size.
 Masked, sparse and one-sided-L1 problems take the general path. Nothing here validates input.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from nmfbio.solver._ccd import _FAST, EPS32
 
@@ -42,7 +52,7 @@ ENABLED = True
 #: relative decrease per iteration below which float32 sweeps stop helping
 SWITCH_TOL = 1e-7
 #: runs with at least this many multiply-adds per sweep (m·n·r) spread their columns over
-#: the threads (``fit_wide``); smaller ones run one per thread (``fit_runs``)
+#: the threads (``_fit_wide``); smaller ones run one per thread (``_fit_runs``)
 WIDE_WORK = 4_000_000
 
 _MANT = 0x000FFFFFFFFFFFFF
@@ -237,19 +247,19 @@ def _column_loss(x, xlx, WT, u, y, buf, mb, eb):
 
 @njit(**_OPTS)
 def _decide(hist, it, obj, prev, tol, single):
-    """Record iteration ``it``; return (stop, converged, single) after the convergence test
+    """Record iteration ``it``; return (converged, single) after the convergence test
     (relative decrease below tol, or an increase from rounding) and the float32 → float64
     switch."""
     hist[it] = obj
     if it == 0:
-        return False, False, single
+        return False, single
     dec = prev - obj
     scale = max(abs(prev), 1e-300)
     if dec <= tol * scale:
-        return True, True, single
+        return True, single
     if single and dec <= SWITCH_TOL * scale:
         single = False
-    return False, False, single
+    return False, single
 
 
 def _column_xlogx(Xc):
@@ -259,132 +269,145 @@ def _column_xlogx(Xc):
     return t.sum(axis=1)
 
 
-@njit(**_OPTS)
-def _fit_one(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist):
-    """A whole fit of one run in one thread; ``W`` (m, r) and ``Ht`` (n, r) in place."""
-    m, n = Xr.shape
-    r = W.shape[1]
-    L = max(m, n) + 1
-    y32 = np.empty(L, np.float32)
-    y64 = np.empty(L)
-    buf = np.empty(m)
-    mb = np.empty(m, np.int64)
-    eb = np.empty(m, np.int64)
-    HT = np.empty((r, n))
-    WT = np.empty((r, m))
-    HT32 = np.empty((r, n), np.float32)
-    WT32 = np.empty((r, m), np.float32)
-    l1w = np.full(r, l1_W)
-    l1h = np.full(r, l1_H)
-    t32 = _TINY32
-    z32 = np.float32(0.0)
-    o32 = np.float32(1.0)
-    single = True
-    prev = np.inf
-    for it in range(max_iter):
-        if update_W:
-            _transpose_into(Ht, HT)
-            Fsum = HT.sum(axis=1)
-            if single:
-                _transpose_into(Ht, HT32)
-                for i in range(m):
-                    _column(Xr32[i], HT32, Fsum, l1w, W[i], y32, t32, z32, o32, GTOL32,
-                            NEWTON_STEPS)
-            else:
-                for i in range(m):
-                    _column(Xr[i], HT, Fsum, l1w, W[i], y64, 1e-300, 0.0, 1.0, GTOL64, NEWTON_STEPS)
-        _transpose_into(W, WT)
-        Fsum = WT.sum(axis=1)
-        obj = 0.0
-        if single:
-            _transpose_into(W, WT32)
-            for j in range(n):
-                _column(Xc32[j], WT32, Fsum, l1h, Ht[j], y32, t32, z32, o32, GTOL32, NEWTON_STEPS)
-                obj += _column_loss(Xc[j], xlx[j], WT, Ht[j], y64, buf, mb, eb)
-        else:
-            for j in range(n):
-                _column(Xc[j], WT, Fsum, l1h, Ht[j], y64, 1e-300, 0.0, 1.0, GTOL64, NEWTON_STEPS)
-                obj += _column_loss(Xc[j], xlx[j], WT, Ht[j], y64, buf, mb, eb)
-        obj += l1_W * W.sum() + l1_H * Ht.sum()
-        stop, conv, single = _decide(hist, it, obj, prev, tol, single)
-        if stop:
-            return it + 1, conv
-        prev = obj
-    return max_iter, False
-
-
-@njit(parallel=True, **_OPTS)
-def _fit_runs(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist,
-              n_iter, conv):
-    """:func:`_fit_one` for every run b of ``W`` (B, m, r) / ``Ht`` (B, n, r), one thread per
-    run; data arrays have a leading axis of 1 (shared) or B."""
-    B = W.shape[0]
-    for b in prange(B):
-        d = np.int64(b) if Xr.shape[0] > 1 else np.int64(0)
-        n_iter[b], conv[b] = _fit_one(Xr[d], Xc[d], Xr32[d], Xc32[d], xlx[d], W[b], Ht[b],
-                                      l1_W, l1_H, update_W, max_iter, tol, hist[b])
-
-
-@njit(parallel=True, **_OPTS)
-def _half_parallel(X, X32, F, F32, Fsum, l1, U, single):
-    """One sweep over every column of ``U`` (n_cols, r), columns spread over the threads."""
-    ncol, r = U.shape
+@njit(nogil=True, inline="always", **_OPTS)
+def _half(X, X32, F, F32, Fsum, l1, U, single, lo, hi):
+    """One sweep over columns ``lo:hi`` of ``U`` (n_cols, r): float32 (``X32``, ``F32``) while
+    ``single``, else float64 (``X``, ``F``)."""
     L = F.shape[1]
-    for j in prange(ncol):
-        if single:
-            y = np.empty(L + 1, np.float32)
-            _column(X32[j], F32, Fsum, l1, U[j], y, _TINY32, np.float32(0.0), np.float32(1.0),
-                    GTOL32, NEWTON_STEPS)
-        else:
-            y = np.empty(L + 1)
+    if single:
+        y32 = np.empty(L + 1, np.float32)
+        for j in range(lo, hi):
+            _column(X32[j], F32, Fsum, l1, U[j], y32, _TINY32, np.float32(0.0),
+                    np.float32(1.0), GTOL32, NEWTON_STEPS)
+    else:
+        y = np.empty(L + 1)
+        for j in range(lo, hi):
             _column(X[j], F, Fsum, l1, U[j], y, 1e-300, 0.0, 1.0, GTOL64, NEWTON_STEPS)
 
 
-@njit(parallel=True, **_OPTS)
-def _loss_parallel(Xc, xlx, WT, Ht, out):
-    n = Ht.shape[0]
+@njit(nogil=True, inline="always", **_OPTS)
+def _losses(Xc, xlx, WT, Ht, out, lo, hi):
+    """``out[j]`` = exact loss of column j, for j in ``lo:hi``."""
     m = WT.shape[1]
-    for j in prange(n):
-        y = np.empty(m)
-        buf = np.empty(m)
-        mb = np.empty(m, np.int64)
-        eb = np.empty(m, np.int64)
+    y = np.empty(m)
+    buf = np.empty(m)
+    mb = np.empty(m, np.int64)
+    eb = np.empty(m, np.int64)
+    for j in range(lo, hi):
         out[j] = _column_loss(Xc[j], xlx[j], WT, Ht[j], y, buf, mb, eb)
 
 
-@njit(**_OPTS)
-def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist):
-    """:func:`_fit_one` with each half-step's columns spread over the threads (one large run;
-    each column computed exactly as in ``_fit_one``)."""
+@njit(nogil=True, inline="always", **_OPTS)
+def _prepare(F, FT, FT32):
+    """The fixed factor of a half-step: ``FT`` = Fᵀ, ``FT32`` its float32 copy; returns the
+    component sums."""
+    _transpose_into(F, FT)
+    _transpose_into(F, FT32)
+    return FT.sum(axis=1)
+
+
+@njit(nogil=True, inline="always", **_OPTS)
+def _objective(losses, W, Ht, l1_W, l1_H):
+    """Σ losses (in order) + the L1 penalties."""
+    obj = 0.0
+    for j in range(losses.shape[0]):
+        obj += losses[j]
+    return obj + l1_W * W.sum() + l1_H * Ht.sum()
+
+
+@njit(nogil=True, **_OPTS)
+def _fit_one(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist):
+    """A whole fit of one run in one thread; ``W`` (m, r) and ``Ht`` (n, r) in place. Returns
+    ``(n_iter, converged)``. The same steps as :func:`_fit_wide`, one range each."""
     m, n = Xr.shape
     r = W.shape[1]
-    HT = np.empty((r, n))
-    WT = np.empty((r, m))
-    HT32 = np.empty((r, n), np.float32)
-    WT32 = np.empty((r, m), np.float32)
-    l1w = np.full(r, l1_W)
-    l1h = np.full(r, l1_H)
+    HT, HT32 = np.empty((r, n)), np.empty((r, n), np.float32)
+    WT, WT32 = np.empty((r, m)), np.empty((r, m), np.float32)
+    l1w, l1h = np.full(r, l1_W), np.full(r, l1_H)
     losses = np.empty(n)
     single = True
     prev = np.inf
     for it in range(max_iter):
         if update_W:
-            _transpose_into(Ht, HT)
-            _transpose_into(Ht, HT32)
-            _half_parallel(Xr, Xr32, HT, HT32, HT.sum(axis=1), l1w, W, single)
-        _transpose_into(W, WT)
-        _transpose_into(W, WT32)
-        _half_parallel(Xc, Xc32, WT, WT32, WT.sum(axis=1), l1h, Ht, single)
-        _loss_parallel(Xc, xlx, WT, Ht, losses)
-        obj = 0.0
-        for j in range(n):
-            obj += losses[j]
-        obj += l1_W * W.sum() + l1_H * Ht.sum()
-        stop, conv, single = _decide(hist, it, obj, prev, tol, single)
-        if stop:
-            return it + 1, conv
-        prev = obj
+            Hsum = _prepare(Ht, HT, HT32)
+            _half(Xr, Xr32, HT, HT32, Hsum, l1w, W, single, 0, m)
+        Wsum = _prepare(W, WT, WT32)
+        _half(Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, 0, n)
+        _losses(Xc, xlx, WT, Ht, losses, 0, n)
+        converged, single = _decide(hist, it, _objective(losses, W, Ht, l1_W, l1_H), prev,
+                                    tol, single)
+        if converged:
+            return it + 1, True
+        prev = hist[it]
     return max_iter, False
+
+
+_POOL = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that run compiled work side by side (the kernels release the GIL)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                   thread_name_prefix="nmfbio-kl")
+    return _POOL
+
+
+def _ranges(n, k):
+    """``k`` contiguous ranges covering ``range(n)`` (fewer when n < k)."""
+    edges = np.linspace(0, n, min(k, n) + 1).astype(int)
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _side_by_side(fn, n, *args):
+    """``fn(*args, lo, hi)`` over ranges of ``range(n)``, one per numba thread."""
+    parts = _ranges(n, numba.get_num_threads())
+    if len(parts) == 1:
+        fn(*args, *parts[0])
+        return
+    for f in [_pool().submit(fn, *args, lo, hi) for lo, hi in parts]:
+        f.result()
+
+
+def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist):
+    """:func:`_fit_one` with each half-step's columns split over the threads (one large run;
+    a column is computed by the same compiled code whichever range it falls in)."""
+    m, n = Xr.shape
+    r = W.shape[1]
+    HT, HT32 = np.empty((r, n)), np.empty((r, n), np.float32)
+    WT, WT32 = np.empty((r, m)), np.empty((r, m), np.float32)
+    l1w, l1h = np.full(r, l1_W), np.full(r, l1_H)
+    losses = np.empty(n)
+    single = True
+    prev = np.inf
+    for it in range(max_iter):
+        if update_W:
+            Hsum = _prepare(Ht, HT, HT32)
+            _side_by_side(_half, m, Xr, Xr32, HT, HT32, Hsum, l1w, W, single)
+        Wsum = _prepare(W, WT, WT32)
+        _side_by_side(_half, n, Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single)
+        _side_by_side(_losses, n, Xc, xlx, WT, Ht, losses)
+        converged, single = _decide(hist, it, _objective(losses, W, Ht, l1_W, l1_H), prev,
+                                    tol, single)
+        if converged:
+            return it + 1, True
+        prev = hist[it]
+    return max_iter, False
+
+
+def _fit_runs(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist,
+              n_iter, conv):
+    """:func:`_fit_one` for every run b of ``W`` (B, m, r) / ``Ht`` (B, n, r), runs side by
+    side over the threads; data arrays have a leading axis of 1 (shared) or B."""
+
+    def runs(lo, hi):
+        for b in range(lo, hi):
+            d = b if Xr.shape[0] > 1 else 0
+            n_iter[b], conv[b] = _fit_one(Xr[d], Xc[d], Xr32[d], Xc32[d], xlx[d], W[b], Ht[b],
+                                          l1_W, l1_H, update_W, max_iter, tol, hist[b])
+
+    _side_by_side(runs, W.shape[0])
 
 
 def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True):
