@@ -763,15 +763,13 @@ def make_grid_catalog(m: int, n: int, r: int, seed: int = 0) -> np.ndarray:
 
 
 def best_wall(fn):
-    """(first result, best wall time) of fn() run as often as ``repeats_for`` says."""
-    t0 = time.perf_counter()
-    out = fn()
-    best = time.perf_counter() - t0
-    for _ in range(repeats_for(best) - 1):
+    """(first result, best wall time) of fn(), repeated as :func:`best_timing` does."""
+
+    def timed():
         t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return out, best
+        return fn(), time.perf_counter() - t0
+
+    return best_timing(timed)
 
 
 def gemm_speed() -> float:
