@@ -270,31 +270,26 @@ def _column_xlogx(Xc):
 
 
 @njit(nogil=True, inline="always", **_OPTS)
-def _half(X, X32, F, F32, Fsum, l1, U, single, lo, hi):
+def _half(X, X32, F, F32, Fsum, l1, U, single, xlx, losses, lo, hi):
     """One sweep over columns ``lo:hi`` of ``U`` (n_cols, r): float32 (``X32``, ``F32``) while
-    ``single``, else float64 (``X``, ``F``)."""
+    ``single``, else float64 (``X``, ``F``). With ``losses`` of length n_cols (the H-step),
+    ``losses[j]`` is then the exact loss of column j (``xlx`` its Σ x log x − x), computed
+    while the column is in cache."""
     L = F.shape[1]
-    if single:
-        y32 = np.empty(L + 1, np.float32)
-        for j in range(lo, hi):
+    y = np.empty(L + 1)
+    y32 = np.empty(L + 1, np.float32)
+    want = losses.shape[0] > 0
+    buf = np.empty(L)
+    mb = np.empty(L, np.int64)
+    eb = np.empty(L, np.int64)
+    for j in range(lo, hi):
+        if single:
             _column(X32[j], F32, Fsum, l1, U[j], y32, _TINY32, np.float32(0.0),
                     np.float32(1.0), GTOL32, NEWTON_STEPS)
-    else:
-        y = np.empty(L + 1)
-        for j in range(lo, hi):
+        else:
             _column(X[j], F, Fsum, l1, U[j], y, 1e-300, 0.0, 1.0, GTOL64, NEWTON_STEPS)
-
-
-@njit(nogil=True, inline="always", **_OPTS)
-def _losses(Xc, xlx, WT, Ht, out, lo, hi):
-    """``out[j]`` = exact loss of column j, for j in ``lo:hi``."""
-    m = WT.shape[1]
-    y = np.empty(m)
-    buf = np.empty(m)
-    mb = np.empty(m, np.int64)
-    eb = np.empty(m, np.int64)
-    for j in range(lo, hi):
-        out[j] = _column_loss(Xc[j], xlx[j], WT, Ht[j], y, buf, mb, eb)
+        if want:
+            losses[j] = _column_loss(X[j], xlx[j], F, U[j], y, buf, mb, eb)
 
 
 @njit(nogil=True, inline="always", **_OPTS)
@@ -325,15 +320,15 @@ def _fit_one(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol
     WT, WT32 = np.empty((r, m)), np.empty((r, m), np.float32)
     l1w, l1h = np.full(r, l1_W), np.full(r, l1_H)
     losses = np.empty(n)
+    none = np.empty(0)  # the W-step computes no loss
     single = True
     prev = np.inf
     for it in range(max_iter):
         if update_W:
             Hsum = _prepare(Ht, HT, HT32)
-            _half(Xr, Xr32, HT, HT32, Hsum, l1w, W, single, 0, m)
+            _half(Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none, 0, m)
         Wsum = _prepare(W, WT, WT32)
-        _half(Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, 0, n)
-        _losses(Xc, xlx, WT, Ht, losses, 0, n)
+        _half(Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses, 0, n)
         converged, single = _decide(hist, it, _objective(losses, W, Ht, l1_W, l1_H), prev,
                                     tol, single)
         if converged:
@@ -379,15 +374,15 @@ def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, to
     WT, WT32 = np.empty((r, m)), np.empty((r, m), np.float32)
     l1w, l1h = np.full(r, l1_W), np.full(r, l1_H)
     losses = np.empty(n)
+    none = np.empty(0)  # the W-step computes no loss
     single = True
     prev = np.inf
     for it in range(max_iter):
         if update_W:
             Hsum = _prepare(Ht, HT, HT32)
-            _side_by_side(_half, m, Xr, Xr32, HT, HT32, Hsum, l1w, W, single)
+            _side_by_side(_half, m, Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none)
         Wsum = _prepare(W, WT, WT32)
-        _side_by_side(_half, n, Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single)
-        _side_by_side(_losses, n, Xc, xlx, WT, Ht, losses)
+        _side_by_side(_half, n, Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses)
         converged, single = _decide(hist, it, _objective(losses, W, Ht, l1_W, l1_H), prev,
                                     tol, single)
         if converged:
