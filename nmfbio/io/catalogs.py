@@ -1,25 +1,31 @@
-"""Mutation catalogs (96 SBS channels) from matrix text files, as AnnData.
+"""Mutation catalogs of every registered type (SBS96, DBS78, ID83, …) from matrix text files.
 
 :func:`read_catalog` reads the tables in which catalogs and signatures are exchanged:
 
 * SigProfiler matrices (``MutationType`` column + one column per sample, e.g. the
-  ``*.SBS96.all`` files of SigProfilerMatrixGenerator);
+  ``*.SBS96.all``, ``*.SBS288.all``, ``*.DBS78.all``, ``*.ID83.all`` files of
+  SigProfilerMatrixGenerator);
 * COSMIC-style signature files (``Type`` column + one column per signature, columns
   summing to 1);
 * plain CSV/TSV/whitespace tables with the channel labels as the first column (channels ×
   samples) or as the header (samples × channels), optionally gzipped, including R's
   ``write.table`` layout (a header without a name above the row names).
 
-The channels are matched **by label**, never by position: rows (or columns) may come in the
-alphabetical order of SigProfiler/COSMIC, in the substitution-major order of plots and
-MutationalPatterns, or in any order (see :mod:`nmfbio.io.sbs96`). Variant files (VCF, MAF)
-are turned into catalogs by :mod:`nmfbio.io.variants`.
+The mutation type is found from the labels (the registry of
+:mod:`nmfbio.io.mutation_types`), or given as ``mutation_type=``. The channels are matched
+**by label**, never by position: rows (or columns) may come in SigProfiler/COSMIC order, in
+the substitution-major order of plots and MutationalPatterns, or in any order (see
+:mod:`nmfbio.io.sbs96`). Variant files (VCF, MAF) are turned into catalogs by
+:mod:`nmfbio.io.variants`.
 
-Every catalog AnnData has obs = samples (or signatures), var = the 96 channels in
-:data:`~nmfbio.io.sbs96.CHANNELS` order (``var_names`` = labels such as ``A[C>A]T``,
-``var["substitution"]`` = the class such as ``C>A``, categorical), a dense float64 ``X`` and
+Every catalog AnnData has obs = samples (or signatures), var = the type's channels in its
+canonical order (SigProfilerMatrixGenerator's rows; for SBS96 :data:`~nmfbio.io.sbs96.
+CHANNELS`), ``var_names`` = labels such as ``A[C>A]T``, one categorical ``var`` column with
+each channel's group (``"substitution"`` ``C>A`` for SBS types, ``"dinucleotide"`` ``CC``
+for DBS78, ``"indel_class"`` ``1:Del:C`` for ID83), a dense float64 ``X`` and
 ``uns["catalog"]`` describing the source (``format``, ``kind`` = "counts" or "signatures",
-``sources``, and per adapter the orientation, the channel order found, or the skip summary).
+``mutation_type``, ``sources``, and per adapter the orientation, the channel order found, or
+the skip summary).
 
 Policies: non-numeric, empty, missing (NA) or infinite cells, negative values, and missing,
 duplicate or unknown channel labels are :class:`~nmfbio.errors.FormatError` naming the file,
@@ -41,25 +47,25 @@ import pandas as pd
 from nmfbio._warn import warn
 from nmfbio.errors import DataWarning, FormatError, NMFInputError
 from nmfbio.io._textfile import check_input_file, open_text
-from nmfbio.io.sbs96 import (
-    ALPHABETICAL,
-    CHANNELS,
-    COMPLEMENT,
-    SUBSTITUTION_MAJOR,
-    SUBSTITUTIONS,
-    substitution_of,
+from nmfbio.io.mutation_types import (
+    MutationType,
+    canonical_label,
+    detect_mutation_type,
+    looks_like_label,
 )
+from nmfbio.io.mutation_types import mutation_type as _lookup
+from nmfbio.io.sbs96 import ALPHABETICAL, COMPLEMENT, SUBSTITUTION_MAJOR
 
 __all__ = ["read_catalog", "catalog_anndata", "CATALOG_KINDS", "LABEL_HELP"]
 
 CATALOG_KINDS = ("auto", "counts", "signatures")
-#: What a channel label looks like; quoted by every label error.
-LABEL_HELP = ("a channel label is the 5' base, [REF>ALT] with a pyrimidine REF (C or T), then "
-              "the 3' base, e.g. 'A[C>A]T'; a catalog holds each of the 96 labels exactly "
-              "once, in any order")
+#: What a channel label looks like; quoted by label errors when no type can be told.
+LABEL_HELP = ("channel labels are those SigProfilerMatrixGenerator writes: SBS96 'A[C>A]T' (the "
+              "5' base, [REF>ALT] with a pyrimidine REF, the 3' base), DBS78 'CC>TT', ID83 "
+              "'1:Del:T:5', SBS288 'T:A[C>A]T', SBS1536 'AA[C>A]TT', SBS6 'C>T'; a catalog "
+              "holds each label of its type exactly once, in any order")
 
-_CHANNEL_INDEX = {label: i for i, label in enumerate(CHANNELS)}
-_LABEL_SHAPE = re.compile(r"^[A-Z]\[[A-Z]>[A-Z]\][A-Z]$")
+_LABEL_SHAPE = re.compile(r"^[A-Z]\[[A-Z]>[A-Z]\][A-Z]$")  # SBS96-shaped, any letters
 _NA = {"NA", "NAN", "N/A", "NULL", "NONE", "#N/A", "<NA>", "-NAN"}
 _SHOW = 5  # how many offending items a message lists
 _SIGNATURE_TOL = 0.02  # |column sum - 1| for a `Type` file to count as signatures
@@ -71,48 +77,63 @@ def _show(items, n=_SHOW) -> str:
     return text + (f", … ({len(items) - n} more)" if len(items) > n else "")
 
 
-def catalog_anndata(X, samples, info: dict) -> anndata.AnnData:
-    """Build a catalog AnnData from counts already aligned to ``CHANNELS``.
+def catalog_anndata(X, samples, info: dict,
+                    mutation_type: str | MutationType = "SBS96") -> anndata.AnnData:
+    """Build a catalog AnnData from counts already in a type's canonical channel order.
 
     Warns (:class:`~nmfbio.errors.DataWarning`) about all-zero samples, which are kept.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, 96)
-        Values, columns in :data:`~nmfbio.io.sbs96.CHANNELS` order.
+    X : array-like of shape (n_samples, n_channels)
+        Values, columns in the canonical order of ``mutation_type`` (its ``labels``).
     samples : sequence of str
         Sample names (obs_names), unique.
     info : dict
-        Stored as ``uns["catalog"]``.
+        Stored as ``uns["catalog"]`` (``mutation_type`` is added).
+    mutation_type : str or MutationType, default "SBS96"
+        A type of :mod:`nmfbio.io.mutation_types`.
 
     Examples
     --------
     >>> import numpy as np
     >>> ad = catalog_anndata(np.ones((2, 96)), ["s1", "s2"], {"format": "example"})
-    >>> ad.shape, ad.var["substitution"].iloc[0]
-    ((2, 96), 'C>A')
+    >>> ad.shape, ad.var["substitution"].iloc[0], ad.uns["catalog"]["mutation_type"]
+    ((2, 96), 'C>A', 'SBS96')
+    >>> catalog_anndata(np.ones((1, 83)), ["s1"], {}, "ID83").var["indel_class"].iloc[0]
+    '1:Del:C'
     """
+    mtype = _type(mutation_type)
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != len(mtype):
+        raise NMFInputError(f"{mtype.name} counts need {len(mtype)} columns (one per channel),"
+                            f" got shape {X.shape}")
     samples = [str(s) for s in samples]
     empty = [s for s, row in zip(samples, X, strict=True) if not row.any()]
     if empty:
         where = ", ".join(info.get("sources", [])) or "catalog"
-        warn(f"{where}: {len(empty)} sample(s) have no mutations (all 96 channels are zero) "
-             f"and are kept: {_show(repr(s) for s in empty)}. They carry no information for "
-             "signature extraction; drop them with adata[adata.X.sum(axis=1) > 0] if "
-             "unintended", DataWarning)
-    classes = pd.Categorical([substitution_of(c) for c in CHANNELS], categories=SUBSTITUTIONS)
-    var = pd.DataFrame({"substitution": classes},
-                       index=pd.Index(list(CHANNELS), dtype=object))
+        warn(f"{where}: {len(empty)} sample(s) have no mutations (all {len(mtype)} "
+             f"{mtype.name} channels are zero) and are kept: "
+             f"{_show(repr(s) for s in empty)}. They carry no information for signature "
+             "extraction; drop them with adata[adata.X.sum(axis=1) > 0] if unintended",
+             DataWarning)
+    groups = pd.Categorical(list(mtype.groups), categories=list(dict.fromkeys(mtype.groups)))
+    var = pd.DataFrame({mtype.group_title: groups},
+                       index=pd.Index(list(mtype.labels), dtype=object))
     obs = pd.DataFrame(index=pd.Index(samples, dtype=object))
     adata = anndata.AnnData(X=X, obs=obs, var=var)
-    adata.uns["catalog"] = info
+    adata.uns["catalog"] = {**info, "mutation_type": mtype.name}
     return adata
 
 
+def _type(mtype) -> MutationType:
+    return _lookup(mtype)
+
+
 def read_catalog(path: str | os.PathLike, *, samples_in: str | None = None,
-                 kind: str = "auto") -> anndata.AnnData:
-    """Read a 96-channel SBS catalog (or signature) table into AnnData (samples × channels).
+                 kind: str = "auto",
+                 mutation_type: str | MutationType | None = None) -> anndata.AnnData:
+    """Read a catalog (or signature) table of any mutation type into AnnData.
 
     Parameters
     ----------
@@ -130,15 +151,20 @@ def read_catalog(path: str | os.PathLike, *, samples_in: str | None = None,
         ``"auto"`` makes a file whose first header is ``Type`` and whose columns all sum to 1
         (± 0.02) a signature file; anything else is counts. Counts that are not whole
         numbers raise a DataWarning; signatures do not.
+    mutation_type : str or MutationType, optional
+        The type the file must hold (``"SBS96"``, ``"DBS78"``, ``"ID83"``, … see
+        :func:`nmfbio.io.mutation_types.type_names`). By default it is the registered type
+        whose labels the file carries.
 
     Returns
     -------
     anndata.AnnData
-        Shape (n_samples, 96): obs = samples (or signatures), var = channels in
-        ``CHANNELS`` order with ``var["substitution"]``; ``X`` float64;
-        ``uns["catalog"]`` = ``{"format": "sigprofiler" | "cosmic" | "table", "kind",
-        "sources", "orientation", "channel_order"}`` (``channel_order`` is
-        "alphabetical", "substitution-major" or "other", as found in the file).
+        Shape (n_samples, n_channels): obs = samples (or signatures), var = the type's
+        channels in canonical order with one group column (``var["substitution"]`` for SBS
+        types); ``X`` float64; ``uns["catalog"]`` = ``{"format": "sigprofiler" | "cosmic" |
+        "table", "kind", "mutation_type", "sources", "orientation", "channel_order"}``
+        (``channel_order``: "alphabetical" (= canonical), "substitution-major" or "other"
+        for SBS96, "canonical" or "other" for the other types, as found in the file).
 
     Raises
     ------
@@ -173,7 +199,8 @@ def read_catalog(path: str | os.PathLike, *, samples_in: str | None = None,
         raise NMFInputError(f"samples_in must be None, 'columns' or 'rows', got {samples_in!r}")
     if kind not in CATALOG_KINDS:
         raise NMFInputError(f"kind must be one of {list(CATALOG_KINDS)}, got {kind!r}")
-    path = check_input_file(path, "a mutation catalog (96 channel labels with counts)")
+    want = None if mutation_type is None else _type(mutation_type)
+    path = check_input_file(path, "a mutation catalog (channel labels with counts)")
     header_line, header, rows, sep = _read_table(path)
     names, corner = _layout(path, header_line, header, rows, sep)
     row_names = [fields[0] for _, fields in rows]
@@ -187,10 +214,10 @@ def read_catalog(path: str | os.PathLike, *, samples_in: str | None = None,
         labels, where = names, [f"column {j + 2}" for j in range(len(names))]
         samples, X = row_names, values
         sample_where = [f"line {line}" for line, _ in rows]
-    order = _align(path, labels, where, samples_in)
+    mtype, order = _align(path, labels, where, samples_in, want)
     _check_samples(path, samples, sample_where)
     _check_negative(path, values, rows, names)
-    aligned = np.empty((len(samples), len(CHANNELS)))
+    aligned = np.empty((len(samples), len(mtype)))
     aligned[:, order] = X
 
     fmt = {"mutationtype": "sigprofiler", "type": "cosmic"}.get(corner.lower(), "table")
@@ -199,16 +226,16 @@ def read_catalog(path: str | os.PathLike, *, samples_in: str | None = None,
         kind = ("signatures" if fmt == "cosmic" and samples_in == "columns"
                 and np.all(np.abs(sums - 1.0) <= _SIGNATURE_TOL) else "counts")
     if kind == "counts":
-        _check_whole(path, aligned, samples)
+        _check_whole(path, aligned, samples, mtype)
     info = {
         "format": fmt,
         "kind": kind,
         "sources": [str(path)],
         "orientation": ("channels x samples" if samples_in == "columns"
                         else "samples x channels"),
-        "channel_order": _order_name(tuple(CHANNELS[i] for i in order)),
+        "channel_order": _order_name(mtype, order),
     }
-    return catalog_anndata(aligned, samples, info)
+    return catalog_anndata(aligned, samples, info, mtype)
 
 
 # --------------------------------------------------------------------------- table layout
@@ -272,7 +299,9 @@ def _layout(path, header_line, header, rows, sep):
 
 
 def _looks_like_label(s: str) -> bool:
-    return bool(_LABEL_SHAPE.match(s.upper()))
+    # SBS96-shaped with any letters too, so that purine-centred labels are recognised as
+    # labels (and corrected in the error) rather than taken for sample names
+    return looks_like_label(s) or bool(_LABEL_SHAPE.match(s.upper()))
 
 
 def _orientation(path, header_line, corner, names, row_names, samples_in):
@@ -302,48 +331,65 @@ def _orientation(path, header_line, corner, names, row_names, samples_in):
 
 
 # --------------------------------------------------------------------------- checks
-def _align(path, labels, where, samples_in):
-    """Column positions in ``CHANNELS`` of the file's labels; errors list what is wrong."""
+def _align(path, labels, where, samples_in, want=None):
+    """The file's type and the canonical position of each of its labels.
+
+    Errors list unknown, duplicate and missing labels with where they are.
+    """
+    if want is None:
+        try:
+            mtype, _ = detect_mutation_type(labels)
+        except NMFInputError:
+            mtype = _type("SBS96")  # the labels are all unknown: say so as for SBS96
+    else:
+        mtype = want
     seen: dict[str, str] = {}
-    unknown, duplicate = [], []
+    unknown, duplicate, order = [], [], []
     for text, at in zip(labels, where, strict=True):
-        label = text.upper()
-        if label not in _CHANNEL_INDEX:
+        label = canonical_label(text, mtype)
+        if label is None:
             unknown.append((text, at))
         elif label in seen:
             duplicate.append((text, f"{seen[label]} and {at}"))
         else:
             seen[label] = at
-    missing = [c for c in CHANNELS if c not in seen]
+            order.append(mtype.index(label))
+    missing = [c for c in mtype.labels if c not in seen]
     if not (unknown or duplicate or missing):
-        return [_CHANNEL_INDEX[label.upper()] for label in labels]
+        return mtype, order
     problems = []
     if unknown:
         problems.append(f"{len(unknown)} unknown label(s): "
                         + _show(f"{label!r} ({at})" for label, at in unknown))
         purine = [(label, _pyrimidine(label)) for label, _ in unknown if _pyrimidine(label)]
-        if purine:
+        if purine and mtype.name == "SBS96":
             problems.append("labels must be pyrimidine-centred: write "
                             + _show(f"{a!r} as {b!r}" for a, b in purine[:2]))
     if duplicate:
         problems.append(f"{len(duplicate)} duplicate label(s): "
                         + _show(f"{label!r} ({at})" for label, at in duplicate))
     if missing:
-        problems.append(f"{len(missing)} of the 96 channels missing: "
+        problems.append(f"{len(missing)} of the {len(mtype)} channels missing: "
                         + _show(repr(c) for c in missing))
     place = "first column" if samples_in == "columns" else "header"
-    raise FormatError(f"the channel labels in the {place} are not the 96 SBS channels: "
-                      + "; ".join(problems) + f". Note: {LABEL_HELP}", path)
+    how = "" if want is None else " (asked for with mutation_type)"
+    raise FormatError(f"the channel labels in the {place} are not the {len(mtype)} "
+                      f"{mtype.name} channels{how}: " + "; ".join(problems)
+                      + f". Note: {mtype.help}", path)
 
 
-def _order_name(labels: tuple) -> str:
+def _order_name(mtype: MutationType, order) -> str:
+    canonical = list(order) == list(range(len(mtype)))
+    if mtype.name != "SBS96":
+        return "canonical" if canonical else "other"
+    labels = tuple(mtype.labels[i] for i in order)
     if labels == ALPHABETICAL:
         return "alphabetical"
     return "substitution-major" if labels == SUBSTITUTION_MAJOR else "other"
 
 
 def _pyrimidine(label: str) -> str | None:
-    """The pyrimidine-centred spelling of a purine-centred label, else None."""
+    """The pyrimidine-centred spelling of a purine-centred SBS96 label, else None."""
     label = label.upper()
     if not _LABEL_SHAPE.match(label) or label[2] not in "AG" or label[4] not in "ACGT":
         return None
@@ -351,7 +397,7 @@ def _pyrimidine(label: str) -> str | None:
         return None
     c = COMPLEMENT
     fixed = f"{c[label[6]]}[{c[label[2]]}>{c[label[4]]}]{c[label[0]]}"
-    return fixed if fixed in _CHANNEL_INDEX else None
+    return canonical_label(fixed, "SBS96")
 
 
 def _check_samples(path, samples, where):
@@ -402,12 +448,12 @@ def _check_negative(path, values, rows, names):
                           path, rows[i][0], names[j] or j + 2)
 
 
-def _check_whole(path, X, samples):
+def _check_whole(path, X, samples, mtype):
     frac = np.abs(X - np.rint(X)) > 1e-8
     if frac.any():
         i, j = np.argwhere(frac)[0]
         warn(f"{path}: {int(frac.sum())} of {frac.size} values are not whole numbers (e.g. "
-             f"sample {samples[i]!r}, channel {CHANNELS[j]} = {X[i, j]:g}); they look like "
+             f"sample {samples[i]!r}, channel {mtype.labels[j]} = {X[i, j]:g}); they look like "
              "proportions or normalised values, but KL/Poisson models (loss='kl') expect raw "
              "mutation counts. Use the raw counts if you have them; if the file holds "
              "signatures, pass kind='signatures'", DataWarning)
