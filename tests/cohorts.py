@@ -46,3 +46,36 @@ def cohort(k=4, n=200, seed=0, active=(1, 3)):
     cat = pd.DataFrame(X, index=list(CHANNELS), columns=[f"tumour{j}" for j in range(n)])
     expo = pd.DataFrame(E.T, index=cat.columns, columns=S.columns)
     return cat, S, expo
+
+
+def typed_signatures(mutation_type, k, seed):
+    """k signatures over a registered type's channels (DBS78, ID83, …), each concentrated
+    on one or two of the type's channel groups, as the COSMIC DBS and ID signatures are."""
+    from nmfbio.io.mutation_types import mutation_type as lookup
+
+    t = lookup(mutation_type)
+    rng = np.random.default_rng(seed)
+    groups = np.array(t.groups)
+    names = list(dict.fromkeys(t.groups))
+    sigs = []
+    for _ in range(k):
+        focus = rng.choice(names, size=rng.integers(1, 3), replace=False)
+        s = rng.dirichlet(np.where(np.isin(groups, focus), 3.0, 0.1) * 0.6)
+        s = 0.95 * s + 0.05 * rng.dirichlet(np.full(len(t), 2.0))  # no channel quite zero
+        sigs.append(s / s.sum())
+    return pd.DataFrame(np.array(sigs).T, index=list(t.labels),
+                        columns=[f"T{i + 1}" for i in range(k)])
+
+
+def typed_cohort(mutation_type, k=3, n=100, seed=0, total=(200, 5000)):
+    """Poisson catalog of a registered type with 1–2 active signatures per sample."""
+    rng = np.random.default_rng(seed + 2000)
+    S = typed_signatures(mutation_type, k, seed)
+    E = np.zeros((k, n))
+    for j in range(n):
+        which = rng.choice(k, size=min(int(rng.integers(1, 3)), k), replace=False)
+        E[which, j] = rng.dirichlet(np.ones(len(which)))
+    E *= np.exp(rng.uniform(np.log(total[0]), np.log(total[1]), size=n))
+    X = rng.poisson(S.to_numpy() @ E).astype(float)
+    cat = pd.DataFrame(X, index=S.index, columns=[f"tumour{j}" for j in range(n)])
+    return cat, S, pd.DataFrame(E.T, index=cat.columns, columns=S.columns)

@@ -19,9 +19,11 @@ from nmfbio.cli._common import (
 
 __all__ = ["add_signatures"]
 
-_CATALOG_HELP = ("mutation catalog: SigProfiler matrix (MutationType + one column per "
-                 "sample), COSMIC-style or plain CSV/TSV with 96 channel labels like A[C>A]T "
-                 "(rows or header; aligned by label, either order), or .h5ad")
+_CATALOG_HELP = ("mutation catalog of any type (SBS96, DBS78, ID83, SBS288, SBS1536, …; found "
+                 "from the labels): SigProfiler matrix (MutationType + one column per sample,"
+                 " e.g. *.DBS78.all), COSMIC-style or plain CSV/TSV with channel labels like "
+                 "A[C>A]T, CC>TT or 1:Del:T:5 (rows or header; aligned by label, any order), "
+                 "or .h5ad")
 
 
 def _say(args, text):
@@ -52,9 +54,11 @@ def add_signatures(subparsers) -> None:
     """Register ``nmfbio signatures`` and its verbs."""
     p = add_command(
         subparsers, "signatures",
-        description="Mutational signatures from tumour cohorts. Catalogs are 96 SBS channels "
-                    "× samples; signatures are 96 channels × signatures (COSMIC layout: a "
-                    "'Type' column of channel labels, one column per signature).")
+        description="Mutational signatures from tumour cohorts. Catalogs are channels × "
+                    "samples of one mutation type (SBS6, SBS24, SBS96, SBS288, SBS384, "
+                    "SBS1536, DBS78 or ID83, told from the labels); signatures are channels ×"
+                    " signatures (COSMIC layout: a 'Type' column of channel labels, one "
+                    "column per signature). A reference must be of the catalog's type.")
     sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, title="verbs")
 
     c = sub.add_parser("catalog", help="VCF/MAF + reference FASTA (or a matrix) → SBS96 catalog",
@@ -122,7 +126,8 @@ def add_signatures(subparsers) -> None:
     a.add_argument("-q", "--quiet", action="store_true")
     a.set_defaults(run=_run_assign)
 
-    pl = sub.add_parser("plot", help="96-channel bar plots of signatures (PNG/PDF/SVG)")
+    pl = sub.add_parser("plot", help="bar plots of signatures in their type's layout "
+                                     "(SBS96, DBS78, ID83, …; PNG/PDF/SVG)")
     pl.add_argument("signatures", metavar="SIGNATURES", help="signature file (COSMIC layout)")
     pl.add_argument("-o", "--output", required=True, help="figure file: .png, .pdf or .svg")
     pl.set_defaults(run=_run_plot)
@@ -157,7 +162,9 @@ def _run_catalog(args) -> int:
     with atomic_path(args.output) as tmp:
         frame.to_csv(tmp, sep="\t")
     skipped = ad.uns.get("catalog", {}).get("skipped", {})
-    _say(args, f"catalog of {frame.shape[1]} samples, {int(frame.to_numpy().sum())} SBS; "
+    kind = ad.uns.get("catalog", {}).get("mutation_type", "SBS96")
+    _say(args, f"{kind} catalog of {frame.shape[1]} samples, {int(frame.to_numpy().sum())} "
+               "mutations; "
                f"skipped: {dict(skipped) or 'none'}; wrote {args.output}")
     return 0
 

@@ -45,7 +45,7 @@ from nmfbio.errors import NMFInputError
 
 __all__ = ["MutationType", "MUTATION_TYPES", "mutation_type", "detect_mutation_type",
            "canonical_label", "looks_like_label",
-           "type_names", "SBS_CLASSES", "DBS_REFERENCES", "STRANDS"]
+           "type_names", "SBS_CLASSES", "DBS_REFERENCES", "STRANDS", "STRAND_COLOURS"]
 
 SBS_CLASSES = ("C>A", "C>G", "C>T", "T>A", "T>C", "T>G")
 _BASES = "ACGT"
@@ -66,7 +66,8 @@ _ID_GROUPS = (("1:Del:C", "#FDBE6F"), ("1:Del:T", "#FF8001"), ("1:Ins:C", "#B0DD
               ("3:Ins:R", "#94C4DF"), ("4:Ins:R", "#4A98C9"), ("5:Ins:R", "#1764AB"),
               ("2:Del:M", "#E2E2EF"), ("3:Del:M", "#B6B6D8"), ("4:Del:M", "#8683BD"),
               ("5:Del:M", "#62409B"))
-_STRAND_COLOURS = {"T": "#1F77B4", "U": "#D62728", "B": "#2CA02C", "N": "#7F7F7F"}
+#: bar colours of the strand letters in stranded (SBS24, SBS288, SBS384) plots
+STRAND_COLOURS = {"T": "#1F77B4", "U": "#D62728", "B": "#2CA02C", "N": "#7F7F7F"}
 
 
 @dataclass(frozen=True)

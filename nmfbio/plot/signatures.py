@@ -28,12 +28,14 @@ import pandas as pd
 
 from nmfbio._atomic import atomic_path
 from nmfbio.errors import NMFInputError
-from nmfbio.io.sbs96 import (
-    CHANNELS,
-    CLASS_COLOURS,
-    SUBSTITUTION_MAJOR,
-    SUBSTITUTIONS,
-    substitution_of,
+from nmfbio.io.mutation_types import (
+    MUTATION_TYPES,
+    STRAND_COLOURS,
+    MutationType,
+    canonical_label,
+    detect_mutation_type,
+    looks_like_label,
+    mutation_type,
 )
 from nmfbio.plot.consensus import new_axes
 
@@ -49,6 +51,7 @@ _TITLE_PAD_PT = 24.0  # title clears the band and the class names
 _MAX_LISTED = 12     # labels listed in an error message before "... and N more"
 _MAX_SAMPLE_LABELS = 60
 _MAX_ANNOTATED = 30
+_BY_SIZE = {len(t): t for t in MUTATION_TYPES.values()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,30 +64,35 @@ def _listed(labels: Sequence[str]) -> str:
     return shown + (f" ... and {more} more" if more > 0 else "")
 
 
-def _channel_order(index, what: str) -> np.ndarray:
-    """Positions in ``index`` of the channels in substitution-major order (validated)."""
+def _channel_order(index, what: str, mtype: MutationType | None = None):
+    """The type of ``index``'s labels and their positions in that type's plot order."""
     labels = [str(x) for x in index]
-    known = set(SUBSTITUTION_MAJOR)
-    present = set(labels)
+    if mtype is None:
+        try:
+            mtype, _ = detect_mutation_type(labels)
+        except NMFInputError:
+            mtype = mutation_type("SBS96")  # nothing known: report against SBS96
+    fixed = [canonical_label(x, mtype) for x in labels]
+    present = set(f for f in fixed if f is not None)
+    drawn = [mtype.labels[i] for i in mtype.plot_order]
     problems = []
-    missing = [c for c in SUBSTITUTION_MAJOR if c not in present]
+    missing = [c for c in drawn if c not in present]
     if missing:
         problems.append(f"missing {len(missing)}: {_listed(missing)}")
-    unknown = [x for x in dict.fromkeys(labels) if x not in known]
+    unknown = [x for x, f in dict.fromkeys(zip(labels, fixed, strict=True)) if f is None]
     if unknown:
         problems.append(f"unknown {len(unknown)}: {_listed(unknown)}")
-    duplicated = [x for x, k in Counter(labels).items() if k > 1]
+    duplicated = [x for x, k in Counter(f for f in fixed if f).items() if k > 1]
     if duplicated:
         problems.append(f"duplicated {len(duplicated)}: {_listed(duplicated)}")
     if problems:
         raise NMFInputError(
-            f"{what} must be labelled by the 96 SBS channels (like 'A[C>A]A'); "
-            + "; ".join(problems)
-            + ". Label it with nmfbio.io.sbs96.CHANNELS, or pass a length-96 array in that "
-            "(alphabetical) order"
-        )
-    where = {x: i for i, x in enumerate(labels)}
-    return np.array([where[c] for c in SUBSTITUTION_MAJOR])
+            f"{what} must be labelled by the {len(mtype)} {mtype.name} channels (like "
+            f"{mtype.example!r}); " + "; ".join(problems)
+            + f". Note: {mtype.help}; or pass a bare array with one row per channel in the "
+            "type's canonical order")
+    where = {x: i for i, x in enumerate(fixed)}
+    return mtype, np.array([where[c] for c in drawn])
 
 
 def _check_values(values: np.ndarray, what: str) -> np.ndarray:
@@ -100,7 +108,8 @@ def _check_values(values: np.ndarray, what: str) -> np.ndarray:
 
 
 def _signature_frame(data, labels=None, what: str = "profile") -> pd.DataFrame:
-    """Any accepted input as a float DataFrame indexed by SUBSTITUTION_MAJOR (checked)."""
+    """Any accepted input as a float DataFrame indexed by its type's labels in plot order
+    (checked); ``attrs["mutation_type"]`` names the type."""
     if isinstance(data, pd.Series):
         if labels is not None:
             raise NMFInputError("labels= is for arrays only: a Series carries its channel "
@@ -110,40 +119,107 @@ def _signature_frame(data, labels=None, what: str = "profile") -> pd.DataFrame:
         if labels is not None:
             raise NMFInputError("labels= is for arrays only: a DataFrame carries its channel "
                                 "labels in its index")
-        if (len(data.index) != 96 and len(data.columns) == 96
-                and set(map(str, data.columns)) == set(SUBSTITUTION_MAJOR)):
+        if (not any(looks_like_label(x) for x in data.index[:5])
+                and any(looks_like_label(x) for x in data.columns[:5])):
             raise NMFInputError(f"{what} has the channels in its columns; expected channels "
                                 "× signatures (COSMIC layout): pass its transpose (.T)")
-        frame = data.iloc[_channel_order(data.index, what)]
+        mtype, order = _channel_order(data.index, what)
+        frame = data.iloc[order]
         values = _check_values(frame.to_numpy(dtype=float), what)
-        return pd.DataFrame(values, index=list(SUBSTITUTION_MAJOR),
-                            columns=[str(c) for c in frame.columns])
+        out = pd.DataFrame(values, index=[mtype.labels[i] for i in mtype.plot_order],
+                           columns=[str(c) for c in frame.columns])
+        out.attrs["mutation_type"] = mtype.name
+        return out
     arr = np.asarray(data, dtype=float)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
         raise NMFInputError(f"{what} must be 1- or 2-dimensional, got shape {arr.shape}")
-    index = list(CHANNELS) if labels is None else [str(x) for x in labels]
+    if labels is None:
+        mtype = _BY_SIZE.get(arr.shape[0])
+        if mtype is None:
+            sizes = ", ".join(f"{len(t)} ({t.name})" for t in MUTATION_TYPES.values())
+            raise NMFInputError(f"{what} has {arr.shape[0]} rows; a bare array must have one "
+                                f"row per channel of a mutation type, in its canonical order:"
+                                f" {sizes}")
+        index = list(mtype.labels)
+    else:
+        index = [str(x) for x in labels]
     if arr.shape[0] != len(index):
-        raise NMFInputError(
-            f"{what} has {arr.shape[0]} rows but {len(index)} channel labels"
-            + (" (a bare array must have the 96 channels in nmfbio.io.sbs96.CHANNELS order)"
-               if labels is None else ""))
+        raise NMFInputError(f"{what} has {arr.shape[0]} rows but {len(index)} channel labels")
     names = ["signature"] if arr.shape[1] == 1 else [f"S{k + 1}" for k in range(arr.shape[1])]
     return _signature_frame(pd.DataFrame(arr, index=index, columns=names), what=what)
 
 
 # --------------------------------------------------------------------------------------------
-# the 96-channel bar plot
+# the bar plot of one profile, in its type's layout
+
+
+def _core(label: str) -> str:
+    """The label without its strand prefix (``"T:A[C>T]G"`` -> ``"A[C>T]G"``)."""
+    return label.rpartition(":")[2] if "[" in label or label.count(":") == 1 else label
 
 
 def _context(label: str) -> str:
-    """``"A[C>T]G"`` -> ``"ACG"``: the trinucleotide around the (reference) base."""
-    return label[0] + label[2] + label[6]
+    """``"A[C>T]G"`` -> ``"ACG"``, ``"AA[C>T]GG"`` -> ``"AACGG"``: the bases around the
+    reference base."""
+    core = _core(label)
+    i = core.index("[")
+    return core[:i] + core[i + 1] + core[i + 5:]
 
 
-def _draw_class_bands(ax) -> None:
-    """Coloured band and class name above each block of 16 channels, outside the axes.
+def _id_tick(label: str) -> str:
+    size, kind, what, count = label.split(":")
+    n = int(count) + (1 if kind == "Del" and what != "M" else 0)
+    top = 6 if kind == "Del" and what != "M" else 5
+    return f"{n}+" if n >= top else str(n)
+
+
+def _group_title(mtype: MutationType, group: str) -> str:
+    if mtype.family == "DBS":
+        return f"{group}>NN"
+    if mtype.family == "ID":
+        size, _, what = group.split(":")
+        return what if size == "1" else ("5+" if size == "5" else size)
+    return group
+
+
+def _super_group(group: str) -> str:
+    """The ID83 family a group belongs to, named as in the field's figures."""
+    size, kind, what = group.split(":")
+    if what == "M":
+        return "microhomology (deletion length)"
+    kind = "deletion" if kind == "Del" else "insertion"
+    return f"1 bp {kind}" if size == "1" else f">1 bp {kind} at repeats (length)"
+
+
+def _ticks(mtype: MutationType, drawn: list[str]):
+    """Tick positions and texts under the bars (one per context for stranded types)."""
+    if mtype.tick == "none":
+        return [], []
+    if mtype.tick == "alt":
+        return list(range(len(drawn))), [x.split(">")[1] for x in drawn]
+    if mtype.tick == "size":
+        return list(range(len(drawn))), [_id_tick(x) for x in drawn]
+    text = [_context(x) if mtype.tick == "context" else _core(x) for x in drawn]
+    pos, out = [], []
+    for i, t in enumerate(text):
+        if i and _core(drawn[i]) == _core(drawn[i - 1]):
+            continue  # strands of one channel side by side: one tick under the pair
+        j = i
+        while j + 1 < len(drawn) and _core(drawn[j + 1]) == _core(drawn[i]):
+            j += 1
+        pos.append((i + j) / 2)
+        out.append(t)
+    return pos, out
+
+
+def _stranded(mtype: MutationType) -> bool:
+    return ":" in mtype.labels[0] and mtype.family == "SBS"
+
+
+def _draw_class_bands(ax, mtype: MutationType, drawn: list[str]) -> None:
+    """Coloured band and group name above each block of channels, outside the axes.
 
     The band is a thick line (its width is in points) so that it keeps its height whatever
     the panel's size.
@@ -153,25 +229,48 @@ def _draw_class_bands(ax) -> None:
     above = ScaledTranslation(0, (_BAND_GAP_PT + _BAND_PT / 2) / 72,
                               ax.figure.dpi_scale_trans)
     trans = ax.get_xaxis_transform() + above
-    for k, sub in enumerate(SUBSTITUTIONS):
-        x0, x1 = 16 * k - 0.45, 16 * k + 15.45
-        ax.plot([x0, x1], [1, 1], transform=trans, color=CLASS_COLOURS[sub], lw=_BAND_PT,
-                solid_capstyle="butt", clip_on=False, gid=f"band {sub}")
-        ax.annotate(sub, xy=(16 * k + 7.5, 1), xycoords=trans, xytext=(0, _BAND_PT / 2 + 1),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=9,
-                    fontweight="bold")
+    groups = [mtype.group_of(x) for x in drawn]
+    start = 0
+    for i in range(1, len(groups) + 1):
+        if i < len(groups) and groups[i] == groups[start]:
+            continue
+        g = groups[start]
+        x0, x1 = start - 0.45, i - 1 + 0.45
+        ax.plot([x0, x1], [1, 1], transform=trans, color=mtype.colours[g], lw=_BAND_PT,
+                solid_capstyle="butt", clip_on=False, gid=f"band {g}")
+        ax.annotate(_group_title(mtype, g), xy=((x0 + x1) / 2, 1), xycoords=trans,
+                    xytext=(0, _BAND_PT / 2 + 1), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=9, fontweight="bold")
+        start = i
+    if mtype.family == "ID":  # a second row names the families of groups
+        supers = [_super_group(g) for g in groups]
+        start = 0
+        for i in range(1, len(supers) + 1):
+            if i < len(supers) and supers[i] == supers[start]:
+                continue
+            ax.annotate(supers[start], xy=((start + i - 1) / 2, 1), xycoords=trans,
+                        xytext=(0, _BAND_PT / 2 + 13), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8)
+            start = i
 
 
-def _bar_plot(ax, values: np.ndarray, *, ylabel: str, title=None, annotation=None,
-              bands: bool = True):
-    colours = [CLASS_COLOURS[substitution_of(c)] for c in SUBSTITUTION_MAJOR]
-    x = np.arange(96)
-    ax.bar(x, values, width=0.7, color=colours, linewidth=0)
-    ax.set_xlim(-0.6, 95.6)
+def _bar_plot(ax, values: np.ndarray, mtype: MutationType, *, ylabel: str, title=None,
+              annotation=None, bands: bool = True):
+    drawn = [mtype.labels[i] for i in mtype.plot_order]
+    if _stranded(mtype):
+        strand = [x.partition(":")[0] for x in drawn]
+        colours = [STRAND_COLOURS[s] for s in strand]
+    else:
+        colours = [mtype.colours[mtype.group_of(x)] for x in drawn]
+    n = len(drawn)
+    x = np.arange(n)
+    ax.bar(x, values, width=0.7 if n <= 400 else 1.0, color=colours, linewidth=0)
+    ax.set_xlim(-0.6, n - 0.4)
     top = float(values.max()) if values.size and values.max() > 0 else 1.0
     ax.set_ylim(0, top * 1.1)
-    ax.set_xticks(x, [_context(c) for c in SUBSTITUTION_MAJOR], rotation=90,
-                  fontfamily="monospace", fontsize=6)
+    pos, text = _ticks(mtype, drawn)
+    ax.set_xticks(pos, text, rotation=90, fontfamily="monospace",
+                  fontsize=6 if len(pos) <= 100 else 4)
     ax.tick_params(axis="x", length=0, pad=2)
     ax.tick_params(axis="y", labelsize=8)
     ax.set_ylabel(ylabel, fontsize=9)
@@ -179,10 +278,20 @@ def _bar_plot(ax, values: np.ndarray, *, ylabel: str, title=None, annotation=Non
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    if _stranded(mtype):
+        from matplotlib.patches import Patch
+
+        names = {"T": "transcribed", "U": "untranscribed", "B": "bidirectional",
+                 "N": "non-transcribed"}
+        seen = list(dict.fromkeys(strand))
+        ax.legend(handles=[Patch(color=STRAND_COLOURS[s], label=f"{s}: {names[s]}")
+                           for s in seen], fontsize=7, loc="upper left", frameon=False,
+                  ncols=len(seen))
     if bands:
-        _draw_class_bands(ax)
+        _draw_class_bands(ax, mtype, drawn)
     if title is not None:
-        ax.set_title(str(title), loc="left", fontsize=10, pad=_TITLE_PAD_PT if bands else 6)
+        pad = (_TITLE_PAD_PT + (12 if mtype.family == "ID" else 0)) if bands else 6
+        ax.set_title(str(title), loc="left", fontsize=10, pad=pad)
     if annotation:
         ax.text(0.995, 0.96, str(annotation), transform=ax.transAxes, ha="right", va="top",
                 fontsize=8, bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.8",
@@ -245,7 +354,8 @@ def plot_signature(profile, *, labels=None, ax=None, title=None, normalize: bool
         total = values.sum()
         values = values / total if total > 0 else values
     ax = ax or new_axes((12, 3.2))
-    return _bar_plot(ax, values, title=title, annotation=annotation,
+    mtype = mutation_type(frame.attrs["mutation_type"])
+    return _bar_plot(ax, values, mtype, title=title, annotation=annotation,
                      ylabel="fraction of mutations" if normalize else "mutations")
 
 
@@ -319,11 +429,12 @@ def plot_signatures(frame, *, ncols: int = 1, figsize=None, titles=None, annotat
     grid = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
     axes = grid.ravel()
     values = sigs.to_numpy()
+    mtype = mutation_type(sigs.attrs["mutation_type"])
     if normalize:
         totals = values.sum(axis=0)
         values = np.divide(values, totals, out=values.copy(), where=totals > 0)
     for k in range(n):
-        _bar_plot(axes[k], values[:, k], title=title_list[k], annotation=note_list[k],
+        _bar_plot(axes[k], values[:, k], mtype, title=title_list[k], annotation=note_list[k],
                   ylabel="fraction of mutations" if normalize else "mutations")
     for ax in axes[n:]:
         ax.remove()

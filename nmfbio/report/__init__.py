@@ -4,9 +4,9 @@ it with :mod:`nmfbio.plot`.
 
 The page is one self-contained HTML file (figures as base64 PNG, CSS inline, no script, no
 external URL) with the inputs and their parameters, one section per result (rank-selection
-and stability plots, 96-channel signature plots and reference matches, program heatmaps and
-top genes, assembly rasters and membership, tables) and the software versions. It is written
-atomically and never over a file it read.
+and stability plots, signature plots of every mutation type and reference matches, program
+heatmaps and top genes, assembly rasters and membership, tables) and the software versions.
+It is written atomically and never over a file it read.
 
 Modules: :mod:`~nmfbio.report.model` (``Section``, ``ResultKind``, detector helpers),
 :mod:`~nmfbio.report.sections` (fit, consensus, rank, anchors),

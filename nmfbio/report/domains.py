@@ -1,7 +1,7 @@
 """Sections for the domain results: mutational signatures (``nmfbio signatures extract``,
 ``match`` and ``assign`` output folders) and gene-expression programs (``nmfbio programs
 find``). Each builder reads the folder's tables (recording them as inputs) and draws them
-with :mod:`nmfbio.plot`: 96-channel signature plots annotated with their stability and
+with :mod:`nmfbio.plot`: signature plots (SBS96, DBS78, ID83, …) annotated with their stability and
 reference match, cosine heatmaps, exposure bars, program rank choice, usage heatmaps and top
 genes. No science: tables are shown as written, sums are only for display.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nmfbio.io.mutation_types import detect_mutation_type
 from nmfbio.report.model import Section
 from nmfbio.report.sections import read_rank_selection, read_table
 
@@ -39,7 +40,7 @@ def _stability_result(stab: pd.DataFrame, sigs: pd.DataFrame, expo: pd.DataFrame
 
 
 def extract_section(folder: Path) -> Section:
-    """``nmfbio signatures extract``: rank choice, stability, the 96-channel profiles (with
+    """``nmfbio signatures extract``: rank choice, stability, the profiles (with
     their reference matches when ``--reference`` was given) and the exposures."""
     from nmfbio.plot.signatures import plot_exposures, plot_signatures
 
@@ -49,7 +50,8 @@ def extract_section(folder: Path) -> Section:
     stab = read_table(sec, folder / "stability.tsv", columns=_STABILITY_COLUMNS)
     sel = read_rank_selection(sec.read(folder / "rank_selection.tsv"))
     k = sigs.shape[1]
-    sec.title = f"Mutational signatures: {k} de novo signatures"
+    mtype, _ = detect_mutation_type(sigs.index)
+    sec.title = f"Mutational signatures: {k} de novo {mtype.name} signatures"
     sec.summary = (f"{k} de novo signatures from {expo.shape[0]} samples "
                    f"({expo.to_numpy().sum():.0f} mutations attributed). Rank rule: "
                    f"{sel.rule}.")
@@ -69,7 +71,8 @@ def extract_section(folder: Path) -> Section:
             if str(name) in notes:
                 notes[str(name)] += f"; cosine {row['cosine']:.2f} to {row['reference']}"
     sec.figure(plot_signatures(sigs, annotations=notes),
-               "The de novo signatures over the 96 SBS channels (fraction of mutations)"
+               f"The de novo signatures over the {len(mtype)} {mtype.name} channels "
+               "(fraction of mutations)"
                + ("; corner: stability and best one-to-one reference match." if pairs is not None
                   else "; corner: stability."))
     sec.figure(plot_exposures(expo, order="dominant"),

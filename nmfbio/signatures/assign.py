@@ -23,7 +23,7 @@ from nmfbio._store import Stored
 from nmfbio._validation import check_seed
 from nmfbio.errors import NMFInputError
 from nmfbio.signatures._catalog import catalog_frame
-from nmfbio.signatures.match import as_signature_frame
+from nmfbio.signatures.match import aligned_reference, as_signature_frame
 
 __all__ = ["AssignmentResult", "assign", "ADD_ABOVE", "REMOVE_BELOW"]
 
@@ -129,9 +129,10 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
     Parameters
     ----------
     catalog : AnnData (samples × channels), DataFrame (channels × samples) or ndarray
-        Mutation counts; an unlabelled array must have the 96 channels as rows in
-        ``nmfbio.io.sbs96.CHANNELS`` order.
+        Mutation counts of any registered type (SBS96, DBS78, ID83, …); an unlabelled array
+        must have the type's channels as rows in canonical order.
     reference : DataFrame (channels × signatures), e.g. from :func:`nmfbio.signatures.reference`
+        Of the catalog's mutation type (a DBS78 catalog needs DBS signatures).
     add_above : float, default 0.05
         A signature is added when it raises the reconstruction cosine by at least this.
     remove_below : float, default 0.01
@@ -159,11 +160,7 @@ def assign(catalog, reference, *, add_above=ADD_ABOVE, remove_below=REMOVE_BELOW
     """
     C = catalog_frame(catalog)
     Rf = as_signature_frame(reference, "reference")
-    missing = [c for c in C.index if c not in Rf.index]
-    if missing:
-        raise NMFInputError(f"{len(missing)} catalog channel(s) are not in the reference, e.g. "
-                            f"{missing[:5]}; both must use the same channel labels")
-    R = Rf.loc[C.index].to_numpy(dtype=float)
+    R = aligned_reference(C, Rf, "catalog").to_numpy(dtype=float)
     if (R < 0).any() or not np.isfinite(R).all():
         raise NMFInputError("reference signatures must be finite and non-negative")
     R = R / np.where(R.sum(axis=0) > 0, R.sum(axis=0), 1.0)

@@ -22,22 +22,23 @@ import pandas as pd
 from nmfbio._atomic import atomic_path
 from nmfbio._store import Stored
 from nmfbio._validation import check_seed, child_seeds
-from nmfbio.io.sbs96 import CHANNELS
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, select_rank
-from nmfbio.signatures._catalog import catalog_frame
+from nmfbio.signatures._catalog import catalog_frame, frame_type
 
 __all__ = ["ExtractionResult", "extract", "signature_names"]
 
 
-def signature_names(k: int) -> list[str]:
+def signature_names(k: int, prefix: str = "SBS96") -> list[str]:
     """De novo signature names ``SBS96A``, ``SBS96B``, … (as SigProfilerExtractor names
-    them).
+    them); the prefix is the catalog's mutation type (``DBS78A``, ``ID83A``, …).
 
     Examples
     --------
     >>> signature_names(3)
     ['SBS96A', 'SBS96B', 'SBS96C']
+    >>> signature_names(2, "ID83")
+    ['ID83A', 'ID83B']
     """
     letters = []
     for i in range(k):
@@ -47,7 +48,7 @@ def signature_names(k: int) -> list[str]:
             q = q // 26 - 1
             if q < 0:
                 break
-        letters.append(f"SBS96{name}")
+        letters.append(f"{prefix}{name}")
     return letters
 
 
@@ -57,7 +58,8 @@ class ExtractionResult(Stored):
 
     Attributes
     ----------
-    signatures : DataFrame (96 channels × signatures), columns sum to 1, COSMIC order
+    signatures : DataFrame (channels × signatures), columns sum to 1, in the canonical
+        (COSMIC) order of the catalog's mutation type
     exposures : DataFrame (samples × signatures), mutations attributed to each
     rank : int
     selection : RankSelection
@@ -77,6 +79,11 @@ class ExtractionResult(Stored):
     consensus: ConsensusResult
     catalog: pd.DataFrame
     params: dict = field(default_factory=dict)
+
+    @property
+    def mutation_type(self) -> str:
+        """The catalog's mutation type (``"SBS96"``, ``"DBS78"``, ``"ID83"``, …)."""
+        return self.params.get("mutation_type") or frame_type(self.signatures).name
 
     @property
     def stability(self) -> pd.Series:
@@ -132,7 +139,7 @@ class ExtractionResult(Stored):
         return written
 
     def plot_signatures(self):
-        """The 96-channel profiles of the de novo signatures (returns the Figure)."""
+        """The profiles of the de novo signatures in their type's layout (returns the Figure)."""
         from nmfbio.plot.signatures import plot_signatures
 
         return plot_signatures(self.signatures)
@@ -150,8 +157,11 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
 
     Parameters
     ----------
-    catalog : AnnData (samples × 96 channels), DataFrame (96 channels × samples) or ndarray
-        Mutation counts (see :func:`nmfbio.io.read_catalog`).
+    catalog : AnnData (samples × channels), DataFrame (channels × samples) or ndarray
+        Mutation counts of any registered mutation type (SBS96, DBS78, ID83, SBS288, …; see
+        :func:`nmfbio.io.read_catalog`); the type is found from the channel labels, or from
+        the row count of an unlabelled array. De novo signatures are named after it
+        (``SBS96A``, ``DBS78A``, ``ID83A``, …).
     ranks : iterable of int, default 1..10
         Candidate numbers of signatures.
     restarts : int, default 100
@@ -189,13 +199,13 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     k = sel.best if rank is None else int(rank)
     con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
                     max_iter=max_iter, tol=tol)
-    names = signature_names(k)
-    sigs = pd.DataFrame(con.W, index=pd.Index(list(CHANNELS), name="Type"), columns=names)
+    names = signature_names(k, C.attrs["mutation_type"])
+    sigs = pd.DataFrame(con.W, index=pd.Index(list(C.index), name="Type"), columns=names)
     expo = pd.DataFrame(con.H.T, index=pd.Index(C.columns, name="Samples"), columns=names)
     params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
                   restarts=int(restarts),
                   resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
-                  tol=float(tol))
+                  tol=float(tol), mutation_type=C.attrs["mutation_type"])
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)

@@ -6,7 +6,8 @@ a decomposition of each de novo signature into a small non-negative combination 
 signatures (greedy forward selection with non-negative least squares, adding the reference
 that raises the reconstruction cosine most while it raises it by at least ``min_gain``). A de
 novo signature whose best decomposition stays below ``novel_below`` is reported as novel.
-Signatures are aligned by channel label, never by position.
+Signatures are aligned by channel label, never by position, and must be of one mutation
+type (SBS96, DBS78, ID83, …).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from scipy.optimize import linear_sum_assignment, nnls
 from nmfbio._store import Stored
 from nmfbio.data import as_frame
 from nmfbio.errors import NMFInputError
+from nmfbio.io.mutation_types import canonical_label
 from nmfbio.model_selection.matching import cosine_matrix
+from nmfbio.signatures._catalog import frame_type
 
 __all__ = ["MatchResult", "match", "decompose", "as_signature_frame"]
 
@@ -41,14 +44,22 @@ def as_signature_frame(sigs, what="signatures") -> pd.DataFrame:
                         f"result or an AnnData, got {type(sigs).__name__}")
 
 
-def _aligned(denovo: pd.DataFrame, reference: pd.DataFrame):
-    missing = [c for c in denovo.index if c not in reference.index]
-    if missing:
+def aligned_reference(frame: pd.DataFrame, reference: pd.DataFrame,
+                      what: str = "de novo signatures") -> pd.DataFrame:
+    """The reference's rows in the order of ``frame``'s channels, after checking both are
+    the same mutation type (a DBS78 catalog needs DBS reference signatures, …)."""
+    mine = frame_type(frame, what)
+    theirs = frame_type(reference, "reference")
+    if mine.name != theirs.name:
         raise NMFInputError(
-            f"{len(missing)} channel(s) of the de novo signatures are not in the reference, "
-            f"e.g. {missing[:5]}; both must use the same channel labels (e.g. 'A[C>A]T')"
-        )
-    return reference.loc[denovo.index]
+            f"mutation types differ: the {what} {mine.name} ({len(mine)} channels), the "
+            f"reference signatures {theirs.name} ({len(theirs)} channels); use a reference "
+            f"of the same type, "
+            f"e.g. reference('COSMIC_v3.4_{mine.family}_GRCh37') (see "
+            "nmfbio.signatures.registry())")
+    fixed = reference.copy()
+    fixed.index = [canonical_label(x, theirs) for x in reference.index]
+    return fixed.loc[[canonical_label(x, mine) for x in frame.index]]
 
 
 def decompose(profile, reference: pd.DataFrame, *, max_signatures=4, min_gain=0.01):
@@ -165,7 +176,7 @@ def match(denovo, reference, *, max_signatures=4, min_gain=0.01,
     'R2'
     """
     D = as_signature_frame(denovo, "denovo")
-    Rf = _aligned(D, as_signature_frame(reference, "reference"))
+    Rf = aligned_reference(D, as_signature_frame(reference, "reference"))
     C = cosine_matrix(D.to_numpy(dtype=float), Rf.to_numpy(dtype=float))
     cos = pd.DataFrame(C, index=D.columns, columns=Rf.columns)
     rows, cols = linear_sum_assignment(-C)

@@ -33,7 +33,7 @@ def test_quick_demo_writes_both_reports(tmp_path, capsys, monkeypatch):
     sig_html = (out / "signatures_report.html").read_text(encoding="utf-8")
     heads = _headings(sig_html)
     assert len(heads) == 2
-    assert re.fullmatch(r"Mutational signatures: [1-4] de novo signatures", heads[0])
+    assert re.fullmatch(r"Mutational signatures: [1-4] de novo SBS96 signatures", heads[0])
     assert heads[1].startswith("Signature assignment: ")
     assert "<title>nmfbio demo: mutational signatures of 21 breast cancers</title>" in sig_html
     assert sig_html.count(PNG) >= 4 and "96" in sig_html

@@ -208,3 +208,68 @@ def test_save_rejects_unknown_suffix(tmp_path, counts):
     with pytest.raises(NMFInputError, match=r"\.png"):
         save(plot_signature(counts), tmp_path / "sig.jpg")
     assert not list(tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------- other types
+def _profile(name, seed=0):
+    from nmfbio.io.mutation_types import mutation_type
+
+    t = mutation_type(name)
+    return t, pd.Series(np.random.default_rng(seed).permutation(np.arange(1.0, len(t) + 1)),
+                        index=list(t.labels))
+
+
+def test_dbs78_bars_blocks_and_ticks_follow_the_reference_dinucleotides():
+    t, p = _profile("DBS78")
+    ax = plot_signature(p.sample(frac=1.0, random_state=2))  # any row order
+    heights, rects = bars(ax)
+    np.testing.assert_allclose(heights, (p / p.sum()).to_numpy())  # canonical = drawn order
+    assert [x.get_text() for x in ax.texts] == [f"{g}>NN" for g in t.group_names]
+    assert [x.get_text() for x in ax.get_xticklabels()][:3] == ["CA", "CG", "CT"]
+    tc = [r for r, lab in zip(rects, t.labels, strict=True) if lab.startswith("TC>")]
+    assert all(r.get_facecolor() == pytest.approx(to_rgba(t.colours["TC"])) for r in tc)
+
+
+def test_id83_ticks_are_repeat_lengths_and_families_are_named():
+    _, p = _profile("ID83")
+    ax = plot_signature(p)
+    ticks = [x.get_text() for x in ax.get_xticklabels()]
+    # 1-bp deletions: homopolymer length 1..6+; 1-bp insertions: 0..5+; microhomology 1..5+
+    assert ticks[:6] == ["1", "2", "3", "4", "5", "6+"] and ticks[12:18] == [
+        "0", "1", "2", "3", "4", "5+"]
+    assert ticks[-5:] == ["1", "2", "3", "4", "5+"]
+    texts = [x.get_text() for x in ax.texts]
+    assert "microhomology (deletion length)" in texts and texts[:2] == ["C", "T"]
+
+
+def test_sbs288_draws_strands_side_by_side_with_one_tick_per_context():
+    from nmfbio.io.mutation_types import STRAND_COLOURS
+
+    t, p = _profile("SBS288")
+    ax = plot_signature(p, normalize=False)
+    heights, rects = bars(ax)
+    assert len(heights) == 288
+    first = [t.labels[i] for i in t.plot_order[:3]]
+    np.testing.assert_array_equal(heights[:3], p[first].to_numpy())
+    assert [r.get_facecolor() for r in rects[:3]] == [
+        pytest.approx(to_rgba(STRAND_COLOURS[s])) for s in "TUN"]
+    ticks = [x.get_text() for x in ax.get_xticklabels()]
+    assert len(ticks) == 96 and ticks[:2] == ["ACA", "ACC"]
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == [
+        "T: transcribed", "U: untranscribed", "N: non-transcribed"]
+
+
+def test_sbs1536_and_bare_arrays_of_each_size():
+    ax = plot_signature(np.ones(1536))
+    assert len(ax.patches) == 1536 and ax.get_xticklabels() == []
+    assert len(plot_signature(np.ones(83)).patches) == 83
+    with pytest.raises(NMFInputError, match=r"has 95 rows; a bare array.* 83 \(ID83\)"):
+        plot_signature(np.ones(95))
+
+
+def test_a_wrong_id83_label_names_the_type():
+    _, p = _profile("ID83")
+    p = p.rename({"1:Del:C:0": "1:Del:C:9"})
+    with pytest.raises(NMFInputError, match=r"83 ID83 channels.*missing 1: 1:Del:C:0; "
+                                            r"unknown 1: 1:Del:C:9"):
+        plot_signature(p)

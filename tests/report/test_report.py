@@ -70,7 +70,7 @@ EXPECTED = {
     "rank": ("rank", 1, "Rank selection: recommended rank"),
     "consensus": ("consensus", 3, "Consensus at rank 2"),
     "anchors": ("anchors", 1, "Anchors and separability"),
-    "signatures extract": ("extract", 4, "Mutational signatures: 3 de novo signatures"),
+    "signatures extract": ("extract", 4, "Mutational signatures: 3 de novo SBS96 signatures"),
     "signatures match": ("match", 1, "Signatures matched to a reference: 3 of 3 matched"),
     "signatures assign": ("assign", 1, "Signature assignment: 3 reference signatures used"),
     "programs find": ("programs", 3, "Gene-expression programs: 3 programs"),

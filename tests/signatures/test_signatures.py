@@ -105,7 +105,7 @@ def test_bad_catalogs():
     cat, S, _ = cohort(3, 20, 9)
     with pytest.raises(nmfbio.NMFInputError, match="unknown.*missing"):
         sg.extract(cat.rename(index={"A[C>A]A": "A[C>A]X"}), ranks=[1])
-    with pytest.raises(nmfbio.NMFInputError, match="96 channels"):
+    with pytest.raises(nmfbio.NMFInputError, match=r"one row per channel.* 96 \(SBS96\)"):
         sg.assign(np.ones((10, 3)), S)
 
 
