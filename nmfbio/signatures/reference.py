@@ -11,7 +11,8 @@ commercial use), so nmfbio ships none of them. ``reference(...)`` loads a set fr
 
 and checks files that the registry knows against their sha256. When no source is available
 the error says where to get the file. The registry (``data/registry.tsv``) records name,
-version, genome build, assay, source, sha256 and licence of each known set.
+version, genome build, assay, source, sha256, licence and mutation type (SBS96, DBS78, ID83,
+SBS288) of each known set.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def _load_file(path: Path, name: str | None) -> pd.DataFrame:
                             "are all zero")
     sig = sig / sums
     sig.index.name = "Type"
-    sig.attrs.update(source=str(path), sha256=file_sha256(path), name=name or Path(path).stem)
+    sig.attrs.update(source=str(path), sha256=file_sha256(path), name=name or Path(path).stem,
+                     mutation_type=ad.uns["catalog"]["mutation_type"])
     return sig
 
 
@@ -79,8 +81,12 @@ def _installed_copy(entry) -> Path | None:
 
 
 def reference(name_or_path: str | os.PathLike = "COSMIC_v3.4_SBS_GRCh37") -> pd.DataFrame:
-    """Load a reference signature set as a DataFrame (96 channels × signatures, columns
-    summing to 1; ``.attrs`` records source and sha256).
+    """Load a reference signature set as a DataFrame (channels × signatures, columns
+    summing to 1; ``.attrs`` records source, sha256 and the mutation type).
+
+    Any registered mutation type: COSMIC's SBS96 sets, DBS78 (``COSMIC_v3.4_DBS_GRCh37``),
+    ID83 (``COSMIC_v3.4_ID_GRCh37``) and SBS288 (``COSMIC_v3.2_SBS288_GRCh37``); the
+    registry's ``mutation_type`` column says which set is which.
 
     Parameters
     ----------

@@ -7,6 +7,8 @@ must be refused with a message that says which types met.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,3 +77,24 @@ def test_a_catalog_mixing_types_is_an_error():
     with pytest.raises(nmfbio.NMFInputError, match=r"78 DBS78 labels.*unknown: \['A\[C>A\]A'\]"
                                                    r".*missing: \['TT>GG'\]"):
         catalog_frame(pd.DataFrame(np.ones((78, 1)), index=labels))
+
+
+def test_the_registry_names_a_reference_of_each_family():
+    reg = sg.registry()
+    for name, mtype in [("COSMIC_v3.4_DBS_GRCh37", "DBS78"), ("COSMIC_v3.4_ID_GRCh37", "ID83"),
+                        ("COSMIC_v3.2_SBS288_GRCh37", "SBS288"),
+                        ("COSMIC_v3.4_SBS_GRCh37", "SBS96")]:
+        assert reg.loc[name, "mutation_type"] == mtype
+        assert len(reg.loc[name, "sha256"]) == 64
+
+
+@pytest.mark.skipif(importlib.util.find_spec("SigProfilerAssignment") is None,
+                    reason="needs an installed SigProfilerAssignment (its COSMIC copies)")
+@pytest.mark.parametrize("name, mtype, n", [("COSMIC_v3.4_DBS_GRCh37", "DBS78", 20),
+                                            ("COSMIC_v3.4_ID_GRCh37", "ID83", 23),
+                                            ("COSMIC_v3.2_SBS288_GRCh37", "SBS288", 32)])
+def test_installed_cosmic_references_of_each_type_load(name, mtype, n):
+    ref = sg.reference(name)
+    assert ref.attrs["mutation_type"] == mtype and ref.shape == (len(mutation_type(mtype)), n)
+    assert list(ref.index) == list(mutation_type(mtype).labels)
+    np.testing.assert_allclose(ref.sum(axis=0), 1.0)
