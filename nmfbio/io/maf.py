@@ -1,16 +1,14 @@
-"""Mutation catalogs (96 SBS channels) counted from MAF files and a FASTA.
+"""Mutation catalogs (SBS96, DBS78, ID83, … of every countable type) from MAF files and a FASTA.
 
 A MAF (Mutation Annotation Format, as written by GDC/TCGA pipelines and vcf2maf) is a
 tab-separated table with one row per variant and sample. Contexts, the pyrimidine
 convention, the skip reasons and the genome-build checks are those of
-:mod:`nmfbio.io.variants`.
+:mod:`nmfbio.io.variants`; the counting rules are in :mod:`nmfbio.io.mutations`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import anndata
 
 from nmfbio.errors import FormatError
 from nmfbio.io._textfile import open_text
@@ -31,10 +29,11 @@ _MAF_REQUIRED = ("Tumor_Sample_Barcode", "Chromosome", "Start_Position", "Refere
 _MAF_TYPES = {"INS": "indel", "DEL": "indel", "DNP": "mnv", "TNP": "mnv", "ONP": "mnv"}
 
 
-def catalog_from_maf(maf_path, fasta, *, pass_only: bool = True,
+def catalog_from_maf(maf_path, fasta, *, context="SBS96", annotation=None,
+                     doublets: str = "split", pass_only: bool = True,
                      max_ref_mismatch: float = 0.01,
-                     chrom_alias: str | Mapping[str, str] | None = None) -> anndata.AnnData:
-    """Count the single-base substitutions of a MAF file into a 96-channel SBS catalog.
+                     chrom_alias: str | Mapping[str, str] | None = None):
+    """Count the mutations of a MAF file into catalogs (SBS96 by default; any countable type).
 
     Parameters
     ----------
@@ -42,22 +41,23 @@ def catalog_from_maf(maf_path, fasta, *, pass_only: bool = True,
         Tab-separated MAF file(s), plain or gzipped; lines starting with ``#`` are skipped,
         the first other line is the header. Required columns: ``Tumor_Sample_Barcode``,
         ``Chromosome``, ``Start_Position`` (1-based), ``Reference_Allele``,
-        ``Tumor_Seq_Allele2`` (the alternative allele). Optional: ``Variant_Type`` (only
-        ``SNP`` rows are counted; without it, single-base alleles are), ``FILTER`` (used
-        with ``pass_only``).
+        ``Tumor_Seq_Allele2`` (the alternative allele). Optional: ``Variant_Type`` (``SNP``,
+        ``DNP``/``TNP``/``ONP``, ``INS``/``DEL``), ``FILTER`` (used with ``pass_only``).
+        Indels are written with ``-`` for the empty allele, as MAFs do (a deletion starts at
+        ``Start_Position``; an insertion follows it).
     fasta : path-like or FastaReader
         The reference genome of the MAF's coordinates.
     pass_only : bool, default True
         When the MAF has a ``FILTER`` column, count only rows with ``PASS``, ``.`` or empty.
-    max_ref_mismatch, chrom_alias
+    context, annotation, doublets, max_ref_mismatch, chrom_alias
         As in :func:`catalog_from_vcf`.
 
     Returns
     -------
-    anndata.AnnData
-        Counts of shape (n_samples, 96), one sample per barcode in order of first
+    anndata.AnnData or dict
+        Counts (n_samples × channels), one sample per barcode in order of first
         appearance; ``uns["catalog"]`` as for :func:`catalog_from_vcf` with
-        ``format="maf"``.
+        ``format="maf"``. A dict type name → AnnData when ``context`` is a list.
 
     Raises
     ------
@@ -79,7 +79,7 @@ def catalog_from_maf(maf_path, fasta, *, pass_only: bool = True,
     _check_options(max_ref_mismatch, chrom_alias)
     with _genome(fasta) as fa:
         tally = _Tally(fa, chrom_alias, float(max_ref_mismatch),
-                       ("Chromosome", "Reference_Allele"))
+                       ("Chromosome", "Reference_Allele"), context, annotation, doublets)
         for path in paths:
             tally.start(path)
             _read_maf(path, tally, pass_only)
@@ -131,16 +131,19 @@ def _read_maf(path, tally: _Tally, pass_only: bool):
                 alt = fields[col["Tumor_Seq_Allele2"]].strip().upper()
                 kind = fields[vtype].strip().upper() if vtype is not None and vtype < len(
                     fields) else ""
-                reason = _MAF_TYPES.get(kind) or _classify(ref, alt)
-                if reason:
-                    tally.skip(reason)
+                reason = _classify(ref, alt)
+                if reason is None or reason in ("indel", "mnv"):
+                    reason = _MAF_TYPES.get(kind, reason)
+                if not tally.accepts(reason):
+                    tally.skip(reason or "snv")
                     continue
                 pos = _parse_pos(fields[col["Start_Position"]].strip(), path, number,
                                  "Start_Position")
-                index = tally.channel(number, fields[col["Chromosome"]].strip(), pos, ref, alt)
-                if index is not None:
-                    tally.counted += 1
-                    row[index] += 1
+                chrom = fields[col["Chromosome"]].strip()
+                if "-" in ref or "-" in alt:
+                    tally.maf_indel(number, chrom, pos, ref, alt, row)
+                else:
+                    tally.add(number, chrom, pos, ref, alt, [row])
     except (OSError, EOFError) as exc:
         raise FormatError(f"not a readable (gzipped) text file ({exc})", path) from None
     if col is None:

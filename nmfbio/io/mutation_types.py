@@ -19,7 +19,7 @@ type          example label                   channels
 ``SBS24``     ``T:C>T``                       6 classes × strand T, U, B, N
 ``SBS96``     ``A[C>T]G``                     6 classes × 5' base × 3' base
 ``SBS288``    ``T:A[C>T]G``                   96 × strand T, U, N (transcribed, untranscribed,
-                                              non-transcribed; bidirectional counts as N)
+                                              non-transcribed; bidirectional split T/U)
 ``SBS384``    ``B:A[C>T]G``                   96 × strand T, U, B, N
 ``SBS1536``   ``AA[C>T]GG``                   6 classes × two 5' bases × two 3' bases
 ``DBS78``     ``CC>TT``                       10 reference dinucleotides × their alternatives

@@ -1,38 +1,53 @@
-"""Mutation catalogs (96 SBS channels) counted from VCF files and a FASTA; the counting rules.
+"""Mutation catalogs of every countable type (SBS6 … SBS1536, DBS78, ID83) from VCF files and
+a FASTA; what is read, checked and skipped.
 
-The rules below are shared with the MAF adapter, :mod:`nmfbio.io.maf`.
+The checks below are shared with the MAF adapter, :mod:`nmfbio.io.maf`; which channel a
+checked mutation falls in (contexts, the pyrimidine convention, doublets, indel classes,
+strand) is decided by :mod:`nmfbio.io.mutations`, with SigProfilerMatrixGenerator's
+conventions. The genome is read locally by :class:`~nmfbio.io.genome.FastaReader` (no
+network access, no compiled dependency).
 
-Each single-base substitution is placed in its pyrimidine-centred trinucleotide context:
-the 5' base, the reference base and the 3' base are read from the reference genome at the
-variant's 1-based position; when the reference base is a purine (A or G), the trinucleotide
-is reverse-complemented and the alternative base complemented, so ``A[G>T]C`` on the given
-strand counts as ``G[C>A]T``. The genome is read locally by
-:class:`~nmfbio.io.genome.FastaReader` (no network access, no compiled dependency).
-
-What is counted, and what is skipped (each ALT allele separately; the counts of skipped
-alleles go into ``uns["catalog"]["skipped"]`` and are logged at INFO level):
+Calls are collected per sample: SNVs (a 2-bp REF/ALT record is two SNVs), and indels with
+one shared anchor base (``ref[0] == alt[0]``). Identical records of one sample count once.
+What is skipped (each ALT allele separately; the counts go into
+``uns["catalog"]["skipped"]`` and are logged at INFO level):
 
 ``filtered``
-    FILTER is not ``PASS`` or ``.`` (only with ``pass_only=True``, the default).
+    FILTER is not ``PASS`` or ``.`` (only with ``pass_only=True``, the default;
+    SigProfilerMatrixGenerator ignores FILTER: pass ``pass_only=False`` to compare).
 ``no_alt``
-    No alternative allele (ALT ``.``, or a MAF allele equal to the reference).
-``indel``, ``mnv``
-    REF and ALT of different lengths; or equal lengths above one (normalise with
-    ``bcftools norm`` first if your caller writes SNVs with padding bases).
+    No alternative allele (ALT ``.``, or an allele equal to the reference).
+``snv``, ``indel``
+    An SNV (or 2-bp record) when no SBS or DBS type is counted; an indel when ID83 is not.
+``mnv``
+    REF and ALT of equal length above two: SigProfilerMatrixGenerator counts these in no
+    SBS or DBS channel, nor do we (split them into SNVs first if you want them counted).
+``complex``
+    REF and ALT of different lengths without a single shared anchor base (e.g. ``ATG`` →
+    ``AC``): no ID83 class describes them.
 ``non_acgt``
     A REF or ALT with characters other than A, C, G, T: N, IUPAC codes, symbolic alleles
     such as ``<DEL>``, ``*``.
 ``not_carried``
     No sample's genotype carries the allele (e.g. ``0/0`` or ``./.`` everywhere).
 ``past_contig_end``
-    The position lies past the end of its chromosome in the FASTA (a wrong genome build or a
+    REF reaches past the end of its chromosome in the FASTA (a wrong genome build or a
     truncated FASTA): a :class:`~nmfbio.errors.DataWarning` names the first, and these count
     as REF mismatches against ``max_ref_mismatch``.
 ``ref_mismatch``
-    The REF base differs from the FASTA's base. More than ``max_ref_mismatch`` (a fraction
-    of one file's substitutions) is an error, since it usually means the wrong genome build.
+    REF (all its bases, the deleted ones of a deletion too) differs from the FASTA. More than
+    ``max_ref_mismatch`` (a fraction of one file's checked alleles) is an error, since it
+    usually means the wrong genome build.
 ``n_in_context``
-    A flanking base is N (or another non-ACGT letter), or the variant is at a sequence end.
+    A base next to an SNV is N (or another non-ACGT letter), or the SNV is at a sequence
+    end. An SNV two bases from an end has no pentanucleotide and is left out of SBS1536
+    only.
+
+Where this differs from SigProfilerMatrixGenerator (all on purpose, and tested on
+``tests/data/spmg/vcf_edge``): it also counts multi-allelic records (each carried allele),
+lower-case alleles, SNVs one base from a sequence end (SBS96) and indels at a contig's last
+base; it skips deletions whose deleted bases differ from the FASTA (SigProfilerMatrixGenerator
+checks only the anchor); and a chromosome it does not know is an error, not a silent drop.
 
 A chromosome missing from the FASTA is an error naming it; when adding or removing the
 ``chr`` prefix (or ``MT``/``chrM``) would match, the message says so and
@@ -46,27 +61,35 @@ import contextlib
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-
-import anndata
-import numpy as np
 
 from nmfbio._warn import warn
 from nmfbio.errors import DataWarning, FormatError, NMFInputError
 from nmfbio.io._textfile import check_input_file, display_stem, open_text
 from nmfbio.io.catalogs import catalog_anndata
 from nmfbio.io.genome import FastaReader
-from nmfbio.io.sbs96 import CHANNELS, COMPLEMENT, reverse_complement
+from nmfbio.io.mutation_types import MutationType
+from nmfbio.io.mutations import (
+    DOUBLET_RULES,
+    INDEL_TYPES,
+    SBS_WIDTH,
+    Annotation,
+    count_catalogs,
+    indel_class,
+    read_annotation,
+    types_of,
+)
 
 __all__ = ["catalog_from_vcf", "SKIP_REASONS"]
 
 log = logging.getLogger(__name__)
 
 #: Reasons for skipping an ALT allele, in the order they are checked.
-SKIP_REASONS = ("filtered", "no_alt", "indel", "mnv", "non_acgt", "not_carried",
+SKIP_REASONS = ("filtered", "no_alt", "snv", "indel", "mnv", "complex", "non_acgt",
+                "not_carried",
                 "past_contig_end", "ref_mismatch", "n_in_context")
 
-_CHANNEL_INDEX = {label: i for i, label in enumerate(CHANNELS)}
 _ACGT = frozenset("ACGT")
 _GT_SEP = re.compile(r"[/|]")
 _VCF_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
@@ -92,22 +115,58 @@ def _alias_candidates(name: str) -> list[str]:
     return [c for c in dict.fromkeys(out) if c != name]
 
 
-class _Tally:
-    """Counts substitutions into per-sample rows of 96 and keeps the skip summary."""
+class _Sample:
+    """One sample's checked calls: SNVs (with context and strand) and ID83 labels."""
 
-    def __init__(self, fasta: FastaReader, chrom_alias, max_ref_mismatch: float, fields):
+    __slots__ = ("snvs", "indels")
+
+    def __init__(self):
+        self.snvs: list = []
+        self.indels: dict = {}  # (chrom, pos, ref, alt) -> label: a duplicate counts once
+
+
+class _Tally:
+    """Checks calls against the genome, keeps them per sample and the skip summary; the
+    catalogs of the requested types are counted at the end (:mod:`nmfbio.io.mutations`)."""
+
+    def __init__(self, fasta: FastaReader, chrom_alias, max_ref_mismatch: float, fields,
+                 context="SBS96", annotation=None, doublets="split"):
         self.fasta, self.chrom_alias, self.max_ref_mismatch = fasta, chrom_alias, max_ref_mismatch
         self.chrom_field, self.ref_field = fields
-        self.rows: dict[str, np.ndarray] = {}
+        self.types = types_of(context)
+        self.single = isinstance(context, str | MutationType)
+        names = {t.name for t in self.types}
+        self.wants_snv = bool(names & (set(SBS_WIDTH) | {"DBS78"}))
+        self.wants_indel = bool(names & set(INDEL_TYPES))
+        stranded = sorted(n for n in names if n in ("SBS24", "SBS288", "SBS384"))
+        if doublets not in DOUBLET_RULES:
+            raise NMFInputError(f"doublets must be one of {list(DOUBLET_RULES)}, got "
+                                f"{doublets!r}")
+        self.doublets = doublets
+        self.annotation = None
+        if stranded:
+            if annotation is None:
+                raise NMFInputError(f"{', '.join(stranded)} need the transcriptional strand: "
+                                    "pass annotation= a GTF or BED file of the genes (with "
+                                    "strand) of this genome build")
+            self.annotation = (annotation if isinstance(annotation, Annotation)
+                               else read_annotation(annotation, fasta.names))
+        self.rows: dict[str, _Sample] = {}
         self.skipped = dict.fromkeys(SKIP_REASONS, 0)
         self.counted = 0
         self._names: dict[str, str] = {}
         self._lengths = fasta.lengths
 
-    def row(self, sample: str) -> np.ndarray:
+    def row(self, sample: str) -> _Sample:
         if sample not in self.rows:
-            self.rows[sample] = np.zeros(len(CHANNELS))
+            self.rows[sample] = _Sample()
         return self.rows[sample]
+
+    def accepts(self, reason: str | None) -> bool:
+        """Whether a record of this kind (None: an SNV) is counted by the requested types."""
+        if reason is None or reason == "mnv":
+            return self.wants_snv
+        return reason == "indel" and self.wants_indel
 
     def start(self, path) -> None:
         self.path = path
@@ -119,11 +178,11 @@ class _Tally:
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] += n
 
-    def channel(self, line: int, chrom: str, pos: int, ref: str, alt: str) -> int | None:
-        """Channel index of a single-base substitution, or None when it is skipped."""
-        name = self._resolve(chrom, line)
+    def _check(self, line, chrom, name, pos, ref) -> str | None:
+        """The genome's bases under REF, or None (skipped: past the end, REF mismatch)."""
         self.checked += 1
-        if pos > self._lengths[name]:  # also a mismatch: it counts against max_ref_mismatch
+        end = pos + len(ref) - 1
+        if end > self._lengths[name]:  # also a mismatch: it counts against max_ref_mismatch
             self.mismatched += 1
             if self.first_mismatch is None:
                 self.first_mismatch = (line, chrom, pos, ref, "(none)", name)
@@ -131,19 +190,77 @@ class _Tally:
                 self.first_past_end = (line, chrom, pos, name)
             self.skip("past_contig_end")
             return None
-        ctx = self.fasta.context(name, pos)
-        if ctx[1] != ref:
+        bases = self.fasta.fetch(name, pos - 2, end + 2)
+        if bases[2:-2] != ref:
             self.mismatched += 1
             if self.first_mismatch is None:
-                self.first_mismatch = (line, chrom, pos, ref, ctx[1], name)
+                self.first_mismatch = (line, chrom, pos, ref, bases[2:-2], name)
             self.skip("ref_mismatch")
             return None
-        if ctx[0] not in _ACGT or ctx[2] not in _ACGT:
-            self.skip("n_in_context")
-            return None
-        if ref in "AG":
-            ctx, alt = reverse_complement(ctx), COMPLEMENT[alt]
-        return _CHANNEL_INDEX[f"{ctx[0]}[{ctx[1]}>{alt}]{ctx[2]}"]
+        return bases
+
+    def add(self, line: int, chrom: str, pos: int, ref: str, alt: str, targets) -> bool:
+        """Check one ALT allele (an SNV, an MNV record or an anchored indel) and keep it for
+        the samples in ``targets``; False when it is skipped."""
+        name = self._resolve(chrom, line)
+        if len(ref) != len(alt):
+            return self._add_indel(line, chrom, name, pos, ref, alt, targets)
+        if len(ref) > 2:  # as SigProfilerMatrixGenerator: neither SBS nor DBS
+            self.skip("mnv")
+            return False
+        bases = self._check(line, chrom, name, pos, ref)
+        if bases is None:
+            return False
+        calls = []
+        for j, (r, a) in enumerate(zip(ref, alt, strict=True)):
+            if r == a:
+                continue
+            ctx = bases[j:j + 5]
+            if ctx[1] not in _ACGT or ctx[3] not in _ACGT:
+                self.skip("n_in_context")
+                continue
+            strand = (None if self.annotation is None else
+                      self.annotation.strand(name, pos + j, r in "AG"))
+            calls.append((name, pos + j, ctx, a, strand))
+        if not calls:
+            return False
+        self.counted += 1
+        for row in targets:
+            row.snvs.extend(calls)
+        return True
+
+    def _add_indel(self, line, chrom, name, pos, ref, alt, targets) -> bool:
+        if ref[0] != alt[0] or min(len(ref), len(alt)) != 1:
+            self.skip("complex")
+            return False
+        if self._check(line, chrom, name, pos, ref) is None:
+            return False
+        deletion = len(ref) > 1
+        indel = ref[1:] if deletion else alt[1:]
+        n = len(indel)
+        left = self.fasta.fetch(name, pos - 6 * n + 1, pos)
+        after = pos + len(ref)
+        right = self.fasta.fetch(name, after, after + 6 * n - 1)
+        label = indel_class(left, indel, right, deletion)
+        self.counted += 1
+        for row in targets:
+            row.indels[(name, pos, ref, alt)] = label
+        return True
+
+    def maf_indel(self, line: int, chrom: str, pos: int, ref: str, alt: str, row) -> bool:
+        """A MAF indel (``-`` for the empty allele) written as an anchored VCF allele."""
+        name = self._resolve(chrom, line)
+        if ref == "-":  # insertion after Start_Position
+            anchor_pos = pos
+        else:  # deletion starting at Start_Position
+            anchor_pos = pos - 1
+        if anchor_pos < 1 or anchor_pos > self._lengths[name]:
+            self.skip("past_contig_end")
+            return False
+        anchor = self.fasta.fetch(name, anchor_pos, anchor_pos)
+        ref = anchor + ref.strip("-")
+        alt = anchor + alt.strip("-")
+        return self.add(line, chrom, anchor_pos, ref, alt, [row])
 
     def _resolve(self, chrom: str, line: int) -> str:
         if chrom in self._names:
@@ -196,16 +313,27 @@ class _Tally:
                  f"is {chrom}:{pos} on line {line} ({name} has {self._lengths[name]} bases). "
                  "Check that the FASTA is the genome build the variants were called against",
                  DataWarning)
-        log.info("%s: counted %d substitution(s); skipped: %s", self.path,
+        log.info("%s: counted %d mutation(s); skipped: %s", self.path,
                  self.counted - self.counted_before, _summary(skipped))
 
-    def to_anndata(self, info: dict) -> anndata.AnnData:
+    def to_anndata(self, info: dict):
+        """The catalog of the requested type, or a dict type name → catalog for a list."""
         info = {**info, "kind": "counts", "counted": int(self.counted),
-                "skipped": {k: int(v) for k, v in self.skipped.items()}}
-        log.info("catalog of %d sample(s): counted %d substitution(s); skipped: %s",
+                "skipped": {k: int(v) for k, v in self.skipped.items()},
+                "doublets": self.doublets}
+        if self.annotation is not None:
+            info["annotation"] = self.annotation.source
+        samples = list(self.rows)
+        counts = count_catalogs(samples, [r.snvs for r in self.rows.values()],
+                                [Counter(r.indels.values()) for r in self.rows.values()],
+                                self.types,
+                                self.doublets)
+        info["calls"] = {k: int(v) for k, v in counts.pop("_summary").items()}
+        log.info("catalog of %d sample(s): counted %d mutation(s); skipped: %s",
                  len(self.rows), self.counted, _summary(self.skipped))
-        X = np.vstack(list(self.rows.values())) if self.rows else np.zeros((0, len(CHANNELS)))
-        return catalog_anndata(X, list(self.rows), info)
+        out = {t.name: catalog_anndata(counts[t.name], samples, dict(info), t)
+               for t in self.types}
+        return out[self.types[0].name] if self.single else out
 
 
 def _summary(skipped: dict) -> str:
@@ -265,10 +393,12 @@ def _parse_pos(text: str, path, line: int, field: str) -> int:
 
 
 # --------------------------------------------------------------------------- VCF
-def catalog_from_vcf(vcf_paths, fasta, *, sample_names: Sequence[str] | None = None,
+def catalog_from_vcf(vcf_paths, fasta, *, context="SBS96", annotation=None,
+                     doublets: str = "split", sample_names: Sequence[str] | None = None,
                      pass_only: bool = True, max_ref_mismatch: float = 0.01,
-                     chrom_alias: str | Mapping[str, str] | None = None) -> anndata.AnnData:
-    """Count the single-base substitutions of VCF files into a 96-channel SBS catalog.
+                     chrom_alias: str | Mapping[str, str] | None = None):
+    """Count the mutations of VCF files into catalogs: SBS96 by default, or any of SBS6,
+    SBS24, SBS96, SBS288, SBS384, SBS1536, DBS78 and ID83.
 
     Parameters
     ----------
@@ -277,6 +407,17 @@ def catalog_from_vcf(vcf_paths, fasta, *, sample_names: Sequence[str] | None = N
     fasta : path-like or FastaReader
         The reference genome the variants were called against (plain or gzipped FASTA; see
         :mod:`nmfbio.io.genome`).
+    context : str or list of str, default "SBS96"
+        The mutation type(s) to count (``"SBS96"``, ``"DBS78"``, ``"ID83"``,
+        ``["SBS96", "DBS78", "ID83"]``, …; ``"DINUC"`` and ``"ID"`` are accepted).
+    annotation : path-like or Annotation, optional
+        Gene annotation (GTF or BED with strand) for the stranded types SBS24, SBS288 and
+        SBS384; required by them (see :func:`nmfbio.io.mutations.read_annotation`).
+    doublets : {"split", "separate"}, default "split"
+        ``"split"`` counts the SNVs of doublets (adjacent SNVs of a sample, or one 2-bp
+        record) and of longer runs in the SBS types too, as SigProfilerMatrixGenerator
+        does; ``"separate"`` counts only isolated SNVs there. Doublets count in DBS78 either
+        way.
     sample_names : sequence of str, optional
         One name per VCF file: each file then makes one sample, counting every allele that
         any of its sample columns carries (a tumour/normal VCF counts the tumour's calls;
@@ -295,12 +436,14 @@ def catalog_from_vcf(vcf_paths, fasta, *, sample_names: Sequence[str] | None = N
 
     Returns
     -------
-    anndata.AnnData
-        Counts of shape (n_samples, 96) (see :func:`nmfbio.io.read_catalog`);
-        ``uns["catalog"]`` holds ``format="vcf"``, ``sources``, ``genome``, ``pass_only``,
-        ``max_ref_mismatch``, ``chrom_alias``, ``counted`` (ALT alleles counted) and
-        ``skipped`` (reason → number of ALT alleles, for every reason of
-        :data:`SKIP_REASONS`).
+    anndata.AnnData or dict
+        Counts of shape (n_samples, n_channels) of the type (see
+        :func:`nmfbio.io.read_catalog`), or, when ``context`` is a list, a dict type name →
+        AnnData (same samples in each). ``uns["catalog"]`` holds ``format="vcf"``,
+        ``mutation_type``, ``sources``, ``genome``, ``pass_only``, ``max_ref_mismatch``,
+        ``chrom_alias``, ``doublets``, ``counted`` (ALT alleles kept), ``skipped`` (reason →
+        number of ALT alleles, for every reason of :data:`SKIP_REASONS`) and ``calls``
+        (SNVs, doublets, runs of three or more adjacent SNVs ``mns``, indels).
 
     Notes
     -----
@@ -342,7 +485,8 @@ def catalog_from_vcf(vcf_paths, fasta, *, sample_names: Sequence[str] | None = N
             raise NMFInputError(f"sample_names gives {len(sample_names)} name(s) for "
                                 f"{len(paths)} VCF file(s); give one name per file")
     with _genome(fasta) as fa:
-        tally = _Tally(fa, chrom_alias, float(max_ref_mismatch), ("CHROM", "REF"))
+        tally = _Tally(fa, chrom_alias, float(max_ref_mismatch), ("CHROM", "REF"), context,
+                       annotation, doublets)
         owner: dict[str, object] = {}
         for i, path in enumerate(paths):
             tally.start(path)
@@ -429,15 +573,15 @@ def _vcf_record(path, number, fields, samples, rows, name, tally: _Tally, pass_o
         return
     ref = fields[3].upper()
     reasons = [_classify(ref, alt.upper()) for alt in alts]
-    if all(reasons):
+    if not any(tally.accepts(r) for r in reasons):
         for reason in reasons:
-            tally.skip(reason)
+            tally.skip(reason or "snv")
         return
     pos = _parse_pos(fields[1], path, number, "POS")
     carriers = _carriers(fields, len(samples), len(alts))
     for k, (alt, reason) in enumerate(zip(alts, reasons, strict=True), 1):
-        if reason:
-            tally.skip(reason)
+        if not tally.accepts(reason):
+            tally.skip(reason or "snv")
             continue
         if carriers is None:
             targets = rows
@@ -448,9 +592,4 @@ def _vcf_record(path, number, fields, samples, rows, name, tally: _Tally, pass_o
         if not targets:
             tally.skip("not_carried")
             continue
-        index = tally.channel(number, fields[0], pos, ref, alt.upper())
-        if index is None:
-            continue
-        tally.counted += 1
-        for row in targets:
-            row[index] += 1
+        tally.add(number, fields[0], pos, ref, alt.upper(), targets)

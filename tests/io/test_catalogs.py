@@ -193,7 +193,7 @@ def test_non_substitutions_are_skipped_and_counted(tmp_path, fasta, caplog):
     vcf = write_vcf(tmp_path / "v.vcf", [
         ("chr1", 101, "C", "T"),
         ("chr1", 101, "C", "CA"), ("chr1", 100, "TC", "T"),     # indels
-        ("chr1", 100, "TC", "GA"),                              # MNV
+        ("chr1", 100, "TC", "GA"),                              # doublet: 2 SNVs in SBS
         ("chr1", 101, "C", "N"), ("chr1", 101, "C", "<DEL>"),   # non-ACGT
         ("chr1", 101, "C", "."),                                # no ALT
         ("chr2", 61, "C", "T"),                                 # N 5' of it in the FASTA
@@ -201,12 +201,17 @@ def test_non_substitutions_are_skipped_and_counted(tmp_path, fasta, caplog):
     ])
     with caplog.at_level(logging.INFO, logger="nmfbio"):
         ad = catalog_from_vcf(vcf, fasta)
-    assert nonzero(ad, "T1") == {"T[C>T]A": 1.0}
+    # the doublet's SNVs count too (SigProfilerMatrixGenerator's rule), in their contexts
+    assert nonzero(ad, "T1") == {"T[C>T]A": 1.0, "C[T>G]C": 1.0, "T[C>A]A": 1.0}
     assert ad.uns["catalog"]["skipped"] == {
-        "filtered": 0, "no_alt": 1, "indel": 2, "mnv": 1, "non_acgt": 2, "not_carried": 0,
-        "past_contig_end": 0, "ref_mismatch": 0, "n_in_context": 2,
+        "filtered": 0, "no_alt": 1, "snv": 0, "indel": 2, "mnv": 0, "complex": 0,
+        "non_acgt": 2, "not_carried": 0, "past_contig_end": 0, "ref_mismatch": 0,
+        "n_in_context": 2,
     }
-    assert "counted 1 substitution(s); skipped: no_alt=1, indel=2, mnv=1" in caplog.text
+    assert ad.uns["catalog"]["calls"] == {"snvs": 3, "doublets": 1}
+    assert "counted 2 mutation(s); skipped: no_alt=1, indel=2, non_acgt=2" in caplog.text
+    strict = catalog_from_vcf(vcf, fasta, doublets="separate")
+    assert nonzero(strict, "T1") == {"T[C>T]A": 1.0}
 
 
 def test_ref_mismatch_above_threshold_is_an_error(tmp_path, fasta):

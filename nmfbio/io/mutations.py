@@ -1,0 +1,388 @@
+"""The counting rules: which channel of each mutation type one mutation falls in.
+
+:mod:`nmfbio.io.variants` and :mod:`nmfbio.io.maf` read the calls and check them against
+the genome; this module turns checked calls into channel labels and counts, with the
+conventions of SigProfilerMatrixGenerator (Bergstrom et al. 2019, BMC Genomics 20:685) so
+that catalogs compare with the field's. Each rule below is checked against matrices that
+SigProfilerMatrixGenerator 1.4.0 wrote for the same VCFs and genome
+(``tests/data/spmg/``).
+
+Single-base substitutions (SBS6, SBS24, SBS96, SBS288, SBS384, SBS1536)
+    Pyrimidine-centred: when the reference base is A or G, the context is reverse-
+    complemented and the ALT complemented. Context bases come from the genome, so the
+    neighbour of an SNV that belongs to a doublet is the reference base. By default every
+    SNV counts, including the two of a doublet and those of longer runs (as
+    SigProfilerMatrixGenerator counts them); ``doublets="separate"`` counts only isolated
+    SNVs in the SBS types.
+Doublets (DBS78)
+    Two SNVs of one sample at adjacent positions (two records, or one 2-bp record) make one
+    doublet; runs of three or more adjacent SNVs are multi-nucleotide substitutions and count
+    in no DBS channel. The label is ``REF>ALT`` of the two bases, or of their reverse
+    complement when that is the registered spelling (``GG>TT`` is ``CC>AA``).
+Indels (ID83)
+    VCF-style with one shared anchor base. A 1-bp indel is classed by its base (C or T, a
+    purine written as its complement) and the number of copies of that base around it in
+    the reference (both sides: the indel need not be left-aligned); a deletion's count
+    excludes the deleted copy. A longer indel (2, 3, 4, 5+ bp) is classed by the number of
+    tandem copies of the indel sequence around it; a deletion without such a copy but with
+    microhomology (the start of the deleted sequence repeated right after it, or its end
+    right before it) by the length of the longest such match (``M``, 1..5+); otherwise
+    count 0. Insertions have no microhomology class. Counts are capped at 5.
+Transcriptional strand (SBS24, SBS288, SBS384)
+    From a gene annotation (GTF or BED): inside genes on one strand only, ``U`` when the
+    pyrimidine of the mutated pair is on the gene's coding (untranscribed) strand, ``T``
+    when it is on the template (transcribed) strand; ``B`` inside genes on both strands,
+    ``N`` outside genes. SBS288 keeps T, U and N (bidirectional positions are left out).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from nmfbio.errors import FormatError, NMFInputError
+from nmfbio.io._textfile import check_input_file, open_text
+from nmfbio.io.mutation_types import MutationType, mutation_type
+from nmfbio.io.sbs96 import COMPLEMENT, reverse_complement
+
+__all__ = ["Annotation", "read_annotation", "indel_class", "dbs_label", "sbs_label",
+           "count_catalogs", "DOUBLET_RULES", "INDEL_TYPES", "SBS_WIDTH"]
+
+#: how the SNVs of doublets count in the SBS types
+DOUBLET_RULES = ("split", "separate")
+#: SBS types and the bases read on each side of the substitution
+SBS_WIDTH = {"SBS6": 0, "SBS24": 0, "SBS96": 1, "SBS288": 1, "SBS384": 1, "SBS1536": 2}
+INDEL_TYPES = ("ID83",)
+_STRANDED = {"SBS24", "SBS288", "SBS384"}
+_SBS96 = mutation_type("SBS96")
+
+
+# --------------------------------------------------------------------------- SBS
+def sbs_label(context: str, alt: str, width: int, strand: str | None = None) -> str:
+    """The channel label of one SNV from its reference context (``2 * width + 1`` bases,
+    the substitution in the middle; any strand) and ALT base.
+
+    Examples
+    --------
+    >>> sbs_label("TGA", "T", 1)            # G>T on this strand is C>A on the other
+    'T[C>A]A'
+    >>> sbs_label("AAGCT", "A", 2), sbs_label("C", "T", 0, strand="U")
+    ('AG[C>T]TT', 'U:C>T')
+    """
+    mid = context[len(context) // 2]
+    if mid in "AG":
+        context, alt = reverse_complement(context), COMPLEMENT[alt]
+    w = len(context) // 2
+    core = (f"{context[:w]}[{context[w]}>{alt}]{context[w + 1:]}" if width else
+            f"{context[w]}>{alt}")
+    return core if strand is None else f"{strand}:{core}"
+
+
+# --------------------------------------------------------------------------- DBS
+def dbs_label(ref: str, alt: str) -> str | None:
+    """The DBS78 label of a doublet ``ref`` → ``alt`` (2 bases each), or None when a base
+    does not change.
+
+    Examples
+    --------
+    >>> dbs_label("GG", "TT"), dbs_label("AC", "CA")
+    ('CC>AA', 'AC>CA')
+    """
+    if ref[0] == alt[0] or ref[1] == alt[1]:
+        return None
+    t = mutation_type("DBS78")
+    label = f"{ref}>{alt}"
+    if label in t:
+        return label
+    label = f"{reverse_complement(ref)}>{reverse_complement(alt)}"
+    return label if label in t else None
+
+
+# --------------------------------------------------------------------------- ID83
+def _copies_right(seq: str, unit: str) -> int:
+    n, k = 0, len(unit)
+    while seq[n * k:(n + 1) * k] == unit:
+        n += 1
+    return n
+
+
+def _copies_left(seq: str, unit: str) -> int:
+    n, k = 0, len(unit)
+    while len(seq) >= (n + 1) * k and seq[len(seq) - (n + 1) * k:len(seq) - n * k] == unit:
+        n += 1
+    return n
+
+
+def indel_class(left: str, indel: str, right: str, deletion: bool) -> str:
+    """The ID83 label of an indel from the reference around it.
+
+    Parameters
+    ----------
+    left : str
+        Reference bases before the indel (ending with the anchor base), at least
+        ``6 * len(indel)`` of them where available.
+    indel : str
+        The deleted or inserted bases (without the anchor), upper-case ACGT.
+    right : str
+        Reference bases after the deleted bases (deletion) or after the anchor (insertion),
+        at least ``6 * len(indel)`` where available.
+    deletion : bool
+
+    Examples
+    --------
+    >>> indel_class("GAT", "C", "CCCAG", True)      # one C of CCCC deleted
+    '1:Del:C:3'
+    >>> indel_class("GTA", "AG", "ATG", True)       # AG deleted, 'A' follows: microhomology 1
+    '2:Del:M:1'
+    >>> indel_class("TTG", "CA", "CACAT", False)    # CA inserted next to two CA copies
+    '2:Ins:R:2'
+    """
+    n = len(indel)
+    copies = _copies_right(right, indel) + _copies_left(left, indel)
+    kind = "Del" if deletion else "Ins"
+    if n == 1:
+        base = indel if indel in "CT" else COMPLEMENT[indel]
+        return f"1:{kind}:{base}:{min(copies, 5)}"
+    size = min(n, 5)
+    if copies or not deletion:
+        return f"{size}:{kind}:R:{min(copies, 5)}"
+    h_right = next((h for h in range(n - 1, 0, -1) if right[:h] == indel[:h]), 0)
+    h_left = next((h for h in range(n - 1, 0, -1) if len(left) >= h and left[-h:] == indel[-h:]),
+                  0)
+    h = max(h_right, h_left)
+    return f"{size}:Del:M:{min(h, 5)}" if h else f"{size}:Del:R:0"
+
+
+# --------------------------------------------------------------------------- annotation
+class Annotation:
+    """Gene intervals per chromosome and strand, for transcriptional-strand labels.
+
+    Built by :func:`read_annotation`; ``strand(chrom, pos, flipped)`` gives ``T``, ``U``,
+    ``B`` or ``N`` for the SNV at 1-based ``pos`` whose reference base is a purine when
+    ``flipped`` is true.
+
+    Examples
+    --------
+    >>> a = Annotation({("1", "+"): [(10, 20)], ("1", "-"): [(15, 30)]}, "example")
+    >>> a.strand("1", 12, False), a.strand("1", 12, True), a.strand("1", 16, False)
+    ('U', 'T', 'B')
+    >>> a.strand("1", 25, False), a.strand("1", 40, False)
+    ('T', 'N')
+    """
+
+    def __init__(self, intervals: dict, source: str):
+        self.source = source
+        self._starts: dict = {}
+        self._ends: dict = {}
+        for key, spans in intervals.items():
+            merged: list[list[int]] = []
+            for s, e in sorted(spans):
+                if merged and s <= merged[-1][1] + 1:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            self._starts[key] = [s for s, _ in merged]
+            self._ends[key] = [e for _, e in merged]
+        self.chromosomes = sorted({c for c, _ in intervals})
+
+    def _inside(self, chrom: str, strand: str, pos: int) -> bool:
+        starts = self._starts.get((chrom, strand))
+        if not starts:
+            return False
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos <= self._ends[(chrom, strand)][i]
+
+    def strand(self, chrom: str, pos: int, flipped: bool) -> str:
+        """Strand letter of an SNV (see the class docstring)."""
+        plus, minus = self._inside(chrom, "+", pos), self._inside(chrom, "-", pos)
+        if plus and minus:
+            return "B"
+        if not (plus or minus):
+            return "N"
+        return "T" if plus == flipped else "U"
+
+
+def read_annotation(path, chrom_names: Iterable[str] | None = None) -> Annotation:
+    """Read gene intervals with their strand from a GTF/GFF or a BED file.
+
+    GTF/GFF (9 tab-separated columns): the ``transcript`` features (or, when there are
+    none, the ``gene`` features), 1-based inclusive. BED (at least 6 columns: chrom, start,
+    end, name, score, strand): 0-based half-open, as BED is. Lines starting with ``#``,
+    ``track`` or ``browser`` are ignored; gzipped files are read too.
+
+    Parameters
+    ----------
+    path : path-like
+    chrom_names : iterable of str, optional
+        The genome's chromosome names; an annotation sharing none of them is an error
+        (usually a ``chr`` prefix difference).
+
+    Raises
+    ------
+    nmfbio.errors.FormatError
+        A line with too few columns, a bad coordinate or strand (file, line, column), or no
+        interval at all.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "genes.bed")
+    >>> with open(p, "w") as f:
+    ...     _ = f.write("1\\t9\\t20\\tg1\\t0\\t+\\n")
+    >>> read_annotation(p).strand("1", 10, False)
+    'U'
+    """
+    path = check_input_file(path, "a gene annotation (GTF or BED with strand)")
+    rows: dict[str, list] = {"transcript": [], "gene": [], "bed": []}
+    with open_text(path, errors="replace") as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.rstrip("\r\n")
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            fields = line.split("\t")
+            if len(fields) >= 9 and fields[3].isdigit() and fields[4].isdigit():
+                feature = fields[2]
+                if feature not in ("transcript", "gene"):
+                    continue
+                start, end, strand, col = int(fields[3]), int(fields[4]), fields[6], 7
+            elif len(fields) >= 6:
+                feature = "bed"
+                try:
+                    start, end = int(fields[1]) + 1, int(fields[2])
+                except ValueError:
+                    raise FormatError(f"start/end {fields[1]!r}/{fields[2]!r} are not whole "
+                                      "numbers (BED: chrom, start, end, name, score, strand)",
+                                      path, number, 2) from None
+                strand, col = fields[5], 6
+            else:
+                raise FormatError(f"{len(fields)} tab-separated column(s); a GTF has 9 "
+                                  "(strand in the 7th), a BED needs 6 (strand in the 6th)",
+                                  path, number)
+            if strand not in ("+", "-"):
+                raise FormatError(f"strand {strand!r} is not '+' or '-'; strand labels need "
+                                  "the gene's strand", path, number, col)
+            if end < start:
+                raise FormatError(f"end {end} before start {start}", path, number)
+            rows[feature].append((fields[0], strand, start, end))
+    spans = rows["transcript"] or rows["gene"] or rows["bed"]
+    if not spans:
+        raise FormatError("no gene or transcript interval found (GTF: 'transcript' or "
+                          "'gene' features; BED: 6 columns with strand)", path)
+    intervals: dict = {}
+    for chrom, strand, s, e in spans:
+        intervals.setdefault((chrom, strand), []).append((s, e))
+    ann = Annotation(intervals, str(path))
+    if chrom_names is not None:
+        names = set(chrom_names)
+        if not names.intersection(ann.chromosomes):
+            raise FormatError(f"none of the annotation's chromosomes ({ann.chromosomes[:5]}) "
+                              f"is in the genome ({sorted(names)[:5]}); check the 'chr' "
+                              "prefix and the genome build", path)
+    return ann
+
+
+# --------------------------------------------------------------------------- counting
+def types_of(context) -> list[MutationType]:
+    """The requested types (one name or a list), checked: only countable ones."""
+    names = [context] if isinstance(context, str | MutationType) else list(context)
+    if not names:
+        raise NMFInputError("context names no mutation type; e.g. 'SBS96' or "
+                            "['SBS96', 'DBS78', 'ID83']")
+    out = []
+    for name in names:
+        t = mutation_type(name)
+        if t.name not in SBS_WIDTH and t.name != "DBS78" and t.name not in INDEL_TYPES:
+            raise NMFInputError(f"{t.name} cannot be counted from variants")
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def count_catalogs(samples: Sequence[str], snvs: Sequence[list], indels: Sequence[Counter],
+                   types: Sequence[MutationType], doublets: str = "split") -> dict:
+    """Per type, the (n_samples × n_channels) counts of checked calls.
+
+    Parameters
+    ----------
+    samples : sequence of str
+    snvs : per sample, a list of ``(chrom, pos, context5, alt, strand)`` SNVs: the 5-base
+        reference context around the SNV and its strand letter (or None).
+    indels : per sample, a Counter of ID83 labels.
+    types : the types to count.
+    doublets : {"split", "separate"}
+        Whether the SNVs of doublets and longer runs also count in the SBS types.
+
+    Returns
+    -------
+    dict
+        Type name → float array, and ``"_summary"`` → counts of SNVs, doublets, runs of
+        three or more (``mns``) and indels over all samples.
+    """
+    if doublets not in DOUBLET_RULES:
+        raise NMFInputError(f"doublets must be one of {list(DOUBLET_RULES)}, got {doublets!r}")
+    out = {t.name: np.zeros((len(samples), len(t))) for t in types}
+    if "SBS288" in out:  # its bidirectional counts, split between T and U at the end
+        out["_B288"] = np.zeros((len(samples), 96))
+    summary = Counter()
+    for i in range(len(samples)):
+        calls = sorted(set(snvs[i]), key=lambda c: (c[0], c[1], c[3], c[2], c[4] or ""))
+        run: list = []
+        for call in [*calls, None]:
+            if call is not None and run and call[0] == run[-1][0] and call[1] == run[-1][1] + 1:
+                run.append(call)
+                continue
+            if run:
+                _count_run(run, i, out, types, doublets, summary)
+            run = [call]
+        for label, n in indels[i].items():
+            summary["indels"] += n
+            if "ID83" in out:
+                out["ID83"][i, mutation_type("ID83").index(label)] += n
+    if "SBS288" in out:
+        # SBS288 has no B rows: SigProfilerMatrixGenerator gives half of each channel's
+        # bidirectional count to T and half to U, the odd one to T
+        B = out.pop("_B288")
+        t = mutation_type("SBS288")
+        tcols = [t.index(f"T:{c}") for c in _SBS96.labels]
+        ucols = [t.index(f"U:{c}") for c in _SBS96.labels]
+        out["SBS288"][:, tcols] += B - B // 2
+        out["SBS288"][:, ucols] += B // 2
+    out["_summary"] = dict(summary)
+    return out
+
+
+def _count_run(run, i, out, types, doublets, summary) -> None:
+    summary["snvs"] += len(run)
+    if len(run) > 2:
+        summary["mns"] += 1
+    pairs = list(zip(run[:-1], run[1:], strict=True))  # overlapping pairs, as SPMG counts
+    if doublets == "separate" and len(run) > 2:
+        pairs = []
+    summary["doublets"] += len(pairs)
+    if "DBS78" in out:
+        t = mutation_type("DBS78")
+        for a, b in pairs:
+            label = dbs_label(a[2][2] + b[2][2], a[3] + b[3])
+            if label is not None:
+                out["DBS78"][i, t.index(label)] += 1
+    if len(run) > 1 and doublets == "separate":
+        return
+    for t in types:
+        width = SBS_WIDTH.get(t.name)
+        if width is None:
+            continue
+        for _, _, ctx, alt, strand in run:
+            if t.name not in _STRANDED:
+                strand = None
+            elif strand is None:
+                continue
+            label = sbs_label(ctx[2 - width:3 + width], alt, width, strand)
+            if t.name == "SBS288" and strand == "B":
+                out["_B288"][i, _SBS96.index(label[2:])] += 1
+            elif label in t:
+                out[t.name][i, t.index(label)] += 1
+
+
