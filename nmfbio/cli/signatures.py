@@ -61,13 +61,32 @@ def add_signatures(subparsers) -> None:
                     "column per signature). A reference must be of the catalog's type.")
     sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, title="verbs")
 
-    c = sub.add_parser("catalog", help="VCF/MAF + reference FASTA (or a matrix) → SBS96 catalog",
-                       description="Build an SBS96 catalog (channels × samples) from VCF/VCF.gz "
-                                   "or MAF files and the reference genome FASTA (local file; "
-                                   "nothing is downloaded), or re-read a matrix file.")
+    c = sub.add_parser("catalog", help="VCF/MAF + reference FASTA (or a matrix) → catalogs of "
+                                       "SBS96, DBS78, ID83, …",
+                       description="Count mutations of VCF/VCF.gz or MAF files into catalogs "
+                                   "(channels × samples) of one or more mutation types, with "
+                                   "the reference genome FASTA (local file; nothing is "
+                                   "downloaded) and, for the stranded types, a gene "
+                                   "annotation; or re-read a matrix file. Counts follow "
+                                   "SigProfilerMatrixGenerator's conventions (the SNVs of a "
+                                   "doublet also count in the SBS types).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="types: SBS6, SBS24, SBS96, SBS288, SBS384, SBS1536 (SBS24/288/"
+                              "384 need --annotation), DBS78, ID83.\nWith several types, "
+                              "-o OUT.tsv writes OUT.<TYPE>.tsv for each (e.g. cohort.DBS78"
+                              ".tsv).\nexample: nmfbio signatures catalog *.vcf.gz --fasta "
+                              "GRCh37.fa --context SBS96,DBS78,ID83 -o cohort.tsv")
     c.add_argument("inputs", nargs="+", metavar="INPUT", help=".vcf/.vcf.gz/.maf(.gz) files, "
                    "or one catalog matrix")
     c.add_argument("--fasta", help="reference genome FASTA of the same build as the calls")
+    c.add_argument("--context", default="SBS96", metavar="TYPES",
+                   help="mutation type(s) to count, comma-separated (default: %(default)s)")
+    c.add_argument("--annotation", metavar="GTF_OR_BED",
+                   help="gene annotation (GTF, or BED with strand) for SBS24/SBS288/SBS384")
+    c.add_argument("--doublets", choices=("split", "separate"), default="split",
+                   help="'split': the SNVs of doublets also count in the SBS types (as "
+                        "SigProfilerMatrixGenerator); 'separate': only isolated SNVs do "
+                        "(default: %(default)s)")
     c.add_argument("--all-filters", action="store_true",
                    help="keep non-PASS variants (default: PASS only)")
     c.add_argument("--chrom-alias", choices=("none", "auto"), default="none",
@@ -134,38 +153,52 @@ def add_signatures(subparsers) -> None:
 
 
 def _run_catalog(args) -> int:
-
     from nmfbio._atomic import atomic_path, check_not_input
     from nmfbio.data import as_frame
     from nmfbio.errors import NMFInputError
     from nmfbio.io import catalog_from_maf, catalog_from_vcf
+    from nmfbio.io.mutation_types import mutation_type
 
-    check_not_input([args.output], args.inputs)
+    types = [mutation_type(t).name for t in args.context.split(",") if t.strip()]
+    if not types:
+        raise NMFInputError("--context names no mutation type, e.g. --context SBS96,DBS78,ID83")
+    output = Path(args.output)
+    outputs = ({types[0]: output} if len(types) == 1 else
+               {t: output.with_name(f"{output.stem}.{t}{output.suffix or '.tsv'}")
+                for t in types})
+    check_not_input(outputs.values(), args.inputs)
     lower = [p.lower() for p in args.inputs]
     alias = "auto" if args.chrom_alias == "auto" else None
+    options = dict(context=types, annotation=args.annotation, doublets=args.doublets,
+                   chrom_alias=alias, pass_only=not args.all_filters,
+                   max_ref_mismatch=args.max_ref_mismatch)
     if all(p.endswith((".vcf", ".vcf.gz")) for p in lower):
         if not args.fasta:
-            raise NMFInputError("--fasta is needed to read the trinucleotide context of VCFs")
-        ad = catalog_from_vcf(args.inputs, args.fasta, pass_only=not args.all_filters,
-                              chrom_alias=alias, max_ref_mismatch=args.max_ref_mismatch)
+            raise NMFInputError("--fasta is needed to read the context of the VCFs' mutations")
+        catalogs = catalog_from_vcf(args.inputs, args.fasta, **options)
     elif all(p.endswith((".maf", ".maf.gz")) for p in lower) and len(args.inputs) == 1:
         if not args.fasta:
-            raise NMFInputError("--fasta is needed to read the trinucleotide context of a MAF")
-        ad = catalog_from_maf(args.inputs[0], args.fasta, chrom_alias=alias,
-                              pass_only=not args.all_filters,
-                              max_ref_mismatch=args.max_ref_mismatch)
+            raise NMFInputError("--fasta is needed to read the context of the MAF's mutations")
+        catalogs = catalog_from_maf(args.inputs[0], args.fasta, **options)
     elif len(args.inputs) == 1:
         ad = _read_catalog(args.inputs[0])
+        kind = ad.uns.get("catalog", {}).get("mutation_type", types[0])
+        if len(types) > 1 or (args.context != "SBS96" and kind != types[0]):
+            raise NMFInputError(f"{args.inputs[0]} is a {kind} matrix; --context chooses what "
+                                "to count from VCF/MAF files, it cannot convert a matrix")
+        catalogs = {kind: ad}
+        outputs = {kind: output}
     else:
         raise NMFInputError("give VCF files, or one MAF, or one catalog matrix")
-    frame = as_frame(ad, index_name="MutationType")
-    with atomic_path(args.output) as tmp:
-        frame.to_csv(tmp, sep="\t")
-    skipped = ad.uns.get("catalog", {}).get("skipped", {})
-    kind = ad.uns.get("catalog", {}).get("mutation_type", "SBS96")
-    _say(args, f"{kind} catalog of {frame.shape[1]} samples, {int(frame.to_numpy().sum())} "
-               "mutations; "
-               f"skipped: {dict(skipped) or 'none'}; wrote {args.output}")
+    for kind, ad in catalogs.items():
+        frame = as_frame(ad, index_name="MutationType")
+        with atomic_path(outputs[kind]) as tmp:
+            frame.to_csv(tmp, sep="\t")
+        skipped = ad.uns.get("catalog", {}).get("skipped", {})
+        _say(args, f"{kind} catalog of {frame.shape[1]} samples, "
+                   f"{int(frame.to_numpy().sum())} mutations; wrote {outputs[kind]}")
+    shown = {k: v for k, v in skipped.items() if v}
+    _say(args, f"skipped: {shown or 'none'}")
     return 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
-from cohorts import cohort, realistic_signatures
+from cohorts import cohort, realistic_signatures, typed_cohort
 
 from nmfbio.cli import main
 from nmfbio.datasets import DATA_DIR
@@ -67,3 +69,40 @@ def test_catalog_from_bundled_matrix_and_errors(tmp_path, capsys):
     assert "--fasta is needed" in capsys.readouterr().err
     assert main(["signatures", "extract", str(tmp_path / "missing.tsv"), "-o",
                  str(tmp_path / "o")]) == 2
+
+
+def test_catalog_of_several_types_from_vcfs(tmp_path, capsys):
+    spmg = Path(__file__).parents[1] / "data" / "spmg"
+    vcfs = sorted(str(p) for p in (spmg / "vcf").glob("T*.vcf"))
+    out = tmp_path / "cohort.tsv"
+    assert main(["signatures", "catalog", *vcfs, "--fasta", str(spmg / "genome.fa"),
+                 "--context", "SBS96,DBS78,ID83,SBS288", "--annotation",
+                 str(spmg / "genes.gtf"), "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "DBS78 catalog of 4 samples, 53 mutations" in said
+    assert "skipped: {'mnv': 1, 'complex': 1}" in said
+    for kind in ("SBS96", "DBS78", "ID83", "SBS288"):
+        ours = pd.read_csv(tmp_path / f"cohort.{kind}.tsv", sep="\t", index_col=0)
+        theirs = pd.read_csv(spmg / (f"fixt_noseqinfo.{kind}.all" if kind == "DBS78"
+                                     else f"fixt.{kind}.all"), sep="\t", index_col=0)
+        pd.testing.assert_frame_equal(ours.loc[theirs.index, theirs.columns], theirs,
+                                      check_dtype=False)
+    assert not out.exists()
+    assert main(["signatures", "catalog", *vcfs, "--fasta", str(spmg / "genome.fa"),
+                 "--context", "SBS288", "-o", str(out)]) == 2
+    assert "SBS288 need the transcriptional strand" in capsys.readouterr().err
+
+
+def test_extract_and_plot_a_dbs78_catalog(tmp_path, capsys):
+    cat, S, _ = typed_cohort("DBS78", k=2, n=40, seed=3)
+    path = tmp_path / "cohort.DBS78.tsv"
+    cat.to_csv(path, sep="\t", index_label="MutationType")
+    out = tmp_path / "dbs"
+    assert main(["signatures", "extract", str(path), "--ranks", "1-3", "--restarts", "6",
+                 "--seed", "0", "-o", str(out)]) == 0
+    sigs = pd.read_csv(out / "signatures.tsv", sep="\t", index_col=0)
+    assert list(sigs.columns) == ["DBS78A", "DBS78B"] and sigs.shape[0] == 78
+    assert (out / "signatures.png").stat().st_size > 10_000
+    assert main(["signatures", "plot", str(out / "signatures.tsv"), "-o",
+                 str(tmp_path / "p.svg")]) == 0
+    assert "band CC" in (tmp_path / "p.svg").read_text()  # the DBS78 layout, not SBS96
