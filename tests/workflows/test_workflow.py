@@ -70,7 +70,8 @@ def test_invalid_config_is_refused(tmp_path):
 HOSTILE = "X $(touch INJ1) || touch INJ2 #"
 # keys whose value is a path: any string is a legal file name, so the schema accepts it and
 # the rules quote it; the end-to-end tests below run real files named with shell syntax
-PATH_KEYS = {"input", "signatures.reference", "assemblies.input"}
+PATH_KEYS = {"input", "signatures.reference", "signatures.fasta", "signatures.annotation",
+             "assemblies.input"}
 
 
 def _leaf_keys(schema, prefix=""):
@@ -214,3 +215,43 @@ def test_assemblies_domain_on_a_spike_table(tmp_path):
     assert not (tmp_path / "results" / "data").exists()  # no conversion, no model selection
     assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
     assert _repo_files() == before
+
+
+def test_variants_reader_counts_the_configured_type(tmp_path):
+    """reader: variants with signatures.context ID83: a folder of VCFs and a FASTA (both
+    named with shell syntax) → `nmfbio signatures catalog --context ID83` → model selection
+    → ID83 profiles and the report; the catalog equals SigProfilerMatrixGenerator's."""
+    import shutil
+
+    before = _repo_files()
+    spmg = REPO / "tests" / "data" / "spmg"
+    vcfs = tmp_path / f"calls {HOSTILE}"
+    vcfs.mkdir()
+    for vcf in (spmg / "vcf").glob("T*.vcf"):
+        shutil.copy(vcf, vcfs / vcf.name)
+    genome = f"genome {HOSTILE}.fa"
+    shutil.copy(spmg / "genome.fa", tmp_path / genome)
+    (tmp_path / "variants.yaml").write_text(
+        f"input: {vcfs.name!r}\nreader: variants\ndomain: signatures\nseed: 0\n"
+        f"signatures: {{fasta: {genome!r}, context: ID83}}\nmax_iter: 200\n"
+        "rank_selection: {ranks: '1-2', repeats: 2, restarts: 2, shards: 2}\n"
+        "consensus: {restarts: 4, shards: 2}\nreport: true\n")
+    done = _snakemake("--cores", "2", "--configfile", str(tmp_path / "variants.yaml"),
+                      "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    ours = pd.read_csv(tmp_path / "results" / "data" / "catalog.tsv", sep="\t", index_col=0)
+    theirs = pd.read_csv(spmg / "fixt.ID83.all", sep="\t", index_col=0)
+    pd.testing.assert_frame_equal(ours.loc[theirs.index, theirs.columns], theirs,
+                                  check_dtype=False)
+    k = read_best_rank_file(tmp_path)
+    W = pd.read_csv(tmp_path / "results" / "consensus" / f"k{k}" / "W.tsv", sep="\t",
+                    index_col=0)
+    assert W.shape == (83, k) and W.index[0] == "1:Del:C:0"
+    assert (tmp_path / "results" / "signatures" / f"k{k}" / "signatures.png").is_file()
+    assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
+    assert _repo_files() == before
+
+
+def read_best_rank_file(work: Path) -> int:
+    first = (work / "results" / "rank" / "rank_selection.tsv").read_text().splitlines()[0]
+    return int(first.split(";")[0].removeprefix("# best="))

@@ -13,6 +13,7 @@ min_version("8.0")
 validate(config, "../schemas/config.schema.yaml")
 
 DATA = "results/data/data.h5ad"
+CATALOG = "results/data/catalog.tsv"
 DOMAIN = config["domain"]
 
 
@@ -41,6 +42,14 @@ def _checked_config():
             and config["programs"]["ranks"] is None):
         raise ValueError("domain 'programs' without model_selection needs rank: N or "
                          "programs.ranks: '2-10'")
+    sig = config["signatures"]
+    if config["reader"] == "variants":
+        if not sig["fasta"]:
+            raise ValueError("reader 'variants' counts mutations in their genome context: set "
+                             "signatures.fasta to the FASTA the calls were made on")
+        if sig["context"] in ("SBS24", "SBS288", "SBS384") and not sig["annotation"]:
+            raise ValueError(f"signatures.context {sig['context']} needs the transcriptional "
+                             "strand: set signatures.annotation to a GTF or BED of the genes")
     return ranks
 
 
@@ -61,6 +70,34 @@ def shell_words(*words):
     """Command-line words joined for a rule's shell, each one quoted (shlex.quote): a config
     value is always one argument and never shell syntax, whatever the schema let through."""
     return " ".join(shlex.quote(str(word)) for word in words)
+
+
+VARIANT_SUFFIXES = (".vcf", ".vcf.gz", ".maf", ".maf.gz")
+
+
+def variant_files():
+    """The VCF/MAF files of reader 'variants': the input file, or those in the input folder."""
+    path = Path(input_path())
+    if not path.is_dir():
+        return [str(path)]
+    found = sorted(str(p) for p in path.iterdir() if p.name.lower().endswith(VARIANT_SUFFIXES))
+    if not found:
+        raise ValueError(f"input folder {path} holds no {', '.join(VARIANT_SUFFIXES)} file")
+    return found
+
+
+def annotation_files():
+    path = config["signatures"]["annotation"]
+    return [input_path(path)] if path else []
+
+
+def catalog_options():
+    """--context / --annotation / --doublets of `nmfbio signatures catalog` (quoted)."""
+    sig = config["signatures"]
+    opts = ["--context", sig["context"], "--doublets", sig["doublets"]]
+    if sig["annotation"]:
+        opts += ["--annotation", input_path(sig["annotation"])]
+    return shell_words(*opts)
 
 
 def reader_options():
