@@ -145,6 +145,30 @@ def add_signatures(subparsers) -> None:
     a.add_argument("-q", "--quiet", action="store_true")
     a.set_defaults(run=_run_assign)
 
+    at = sub.add_parser("attribute", help="probability of each signature for each mutation of "
+                                          "VCF/MAF files",
+                        description="For every mutation of the VCF/MAF files, the probability "
+                                    "that each signature made it (W·E at its channel and "
+                                    "sample, normalised; SigProfilerAssignment's "
+                                    "'probabilities'). The mutations are counted as by "
+                                    "'nmfbio signatures catalog', in the signatures' type.")
+    at.add_argument("inputs", nargs="+", metavar="INPUT", help=".vcf/.vcf.gz files or one "
+                    ".maf(.gz)")
+    at.add_argument("--fasta", required=True, help="reference genome FASTA of the calls")
+    at.add_argument("--signatures", required=True, help="signatures.tsv (COSMIC layout) of "
+                    "'signatures extract', or a reference file/name used by 'assign'")
+    at.add_argument("--exposures", required=True, help="exposures.tsv (samples × signatures) "
+                    "of 'signatures extract' or 'signatures assign'")
+    at.add_argument("--annotation", metavar="GTF_OR_BED", help="genes, for stranded types")
+    at.add_argument("--doublets", choices=("split", "separate"), default="split")
+    at.add_argument("--all-filters", action="store_true",
+                    help="keep non-PASS variants (default: PASS only)")
+    at.add_argument("--chrom-alias", choices=("none", "auto"), default="none")
+    at.add_argument("-o", "--output", help="output TSV (default: probabilities.tsv beside the "
+                    "exposures)")
+    at.add_argument("-q", "--quiet", action="store_true")
+    at.set_defaults(run=_run_attribute)
+
     pl = sub.add_parser("plot", help="bar plots of signatures in their type's layout "
                                      "(SBS96, DBS78, ID83, …; PNG/PDF/SVG)")
     pl.add_argument("signatures", metavar="SIGNATURES", help="signature file (COSMIC layout)")
@@ -278,4 +302,31 @@ def _run_plot(args) -> int:
 
     check_not_input([args.output], [args.signatures])
     save(plot_signatures(sg.reference(args.signatures)), args.output)
+    return 0
+
+
+def _run_attribute(args) -> int:
+    import pandas as pd
+
+    import nmfbio.signatures as sg
+    from nmfbio._atomic import atomic_path, check_not_input
+    from nmfbio.io import mutation_table
+    from nmfbio.signatures._catalog import frame_type
+
+    output = Path(args.output) if args.output else Path(args.exposures).with_name(
+        "probabilities.tsv")
+    check_not_input([output], [*args.inputs, args.signatures, args.exposures])
+    sigs = sg.reference(args.signatures)
+    exposures = pd.read_csv(args.exposures, sep="\t", index_col=0)
+    mtype = frame_type(sigs, "signatures").name
+    table = mutation_table(args.inputs, args.fasta, context=mtype, annotation=args.annotation,
+                           doublets=args.doublets, pass_only=not args.all_filters,
+                           chrom_alias="auto" if args.chrom_alias == "auto" else None)
+    prob = sg.attribute(table, sigs, exposures)
+    with atomic_path(output) as tmp:
+        prob.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    share = prob["most_likely"].value_counts(normalize=True)
+    _say(args, f"{len(prob)} {mtype} mutations of {prob['sample'].nunique()} samples; most "
+               "likely signature: " + ", ".join(f"{k} {v:.0%}" for k, v in share.items())
+               + f"; wrote {output}")
     return 0

@@ -75,6 +75,12 @@ def catalog_from_maf(maf_path, fasta, *, context="SBS96", annotation=None,
     >>> catalog_from_maf(d / "m.maf", d / "g.fa").uns["catalog"]["counted"]
     1
     """
+    return _count_maf(maf_path, fasta, context, annotation, doublets, pass_only,
+                      max_ref_mismatch, chrom_alias, None)
+
+
+def _count_maf(maf_path, fasta, context, annotation, doublets, pass_only, max_ref_mismatch,
+               chrom_alias, records):
     paths = _paths(maf_path, "a MAF file")
     _check_options(max_ref_mismatch, chrom_alias)
     with _genome(fasta) as fa:
@@ -87,7 +93,7 @@ def catalog_from_maf(maf_path, fasta, *, context="SBS96", annotation=None,
         info = {"format": "maf", "sources": [str(p) for p in paths], "genome": str(fa.path),
                 "pass_only": bool(pass_only), "max_ref_mismatch": float(max_ref_mismatch),
                 "chrom_alias": _alias_info(chrom_alias)}
-        return tally.to_anndata(info)
+        return tally.to_anndata(info, records)
 
 
 def _maf_columns(path, number, header):

@@ -57,7 +57,6 @@ DOUBLET_RULES = ("split", "separate")
 SBS_WIDTH = {"SBS6": 0, "SBS24": 0, "SBS96": 1, "SBS288": 1, "SBS384": 1, "SBS1536": 2}
 INDEL_TYPES = ("ID83",)
 _STRANDED = {"SBS24", "SBS288", "SBS384"}
-_SBS96 = mutation_type("SBS96")
 
 
 # --------------------------------------------------------------------------- SBS
@@ -301,8 +300,9 @@ def types_of(context) -> list[MutationType]:
     return out
 
 
-def count_catalogs(samples: Sequence[str], snvs: Sequence[list], indels: Sequence[Counter],
-                   types: Sequence[MutationType], doublets: str = "split") -> dict:
+def count_catalogs(samples: Sequence[str], snvs: Sequence[list], indels: Sequence[dict],
+                   types: Sequence[MutationType], doublets: str = "split",
+                   records: list | None = None) -> dict:
     """Per type, the (n_samples × n_channels) counts of checked calls.
 
     Parameters
@@ -310,10 +310,14 @@ def count_catalogs(samples: Sequence[str], snvs: Sequence[list], indels: Sequenc
     samples : sequence of str
     snvs : per sample, a list of ``(chrom, pos, context5, alt, strand)`` SNVs: the 5-base
         reference context around the SNV and its strand letter (or None).
-    indels : per sample, a Counter of ID83 labels.
+    indels : per sample, a dict ``(chrom, pos, ref, alt)`` → ID83 label.
     types : the types to count.
     doublets : {"split", "separate"}
         Whether the SNVs of doublets and longer runs also count in the SBS types.
+    records : list, optional
+        When given, one ``(sample, type, chrom, pos, ref, alt, channel)`` tuple is appended
+        per counted mutation and type (REF/ALT on the genome's + strand; a doublet's two
+        bases; an indel's VCF alleles).
 
     Returns
     -------
@@ -323,10 +327,7 @@ def count_catalogs(samples: Sequence[str], snvs: Sequence[list], indels: Sequenc
     """
     if doublets not in DOUBLET_RULES:
         raise NMFInputError(f"doublets must be one of {list(DOUBLET_RULES)}, got {doublets!r}")
-    out = {t.name: np.zeros((len(samples), len(t))) for t in types}
-    if "SBS288" in out:  # its bidirectional counts, split between T and U at the end
-        out["_B288"] = np.zeros((len(samples), 96))
-    summary = Counter()
+    tally = _Counts(samples, types, doublets, records)
     for i in range(len(samples)):
         calls = sorted(set(snvs[i]), key=lambda c: (c[0], c[1], c[3], c[2], c[4] or ""))
         run: list = []
@@ -335,54 +336,64 @@ def count_catalogs(samples: Sequence[str], snvs: Sequence[list], indels: Sequenc
                 run.append(call)
                 continue
             if run:
-                _count_run(run, i, out, types, doublets, summary)
+                tally.run(i, run)
             run = [call]
-        for label, n in indels[i].items():
-            summary["indels"] += n
-            if "ID83" in out:
-                out["ID83"][i, mutation_type("ID83").index(label)] += n
-    if "SBS288" in out:
-        # SBS288 has no B rows: SigProfilerMatrixGenerator gives half of each channel's
-        # bidirectional count to T and half to U, the odd one to T
-        B = out.pop("_B288")
-        t = mutation_type("SBS288")
-        tcols = [t.index(f"T:{c}") for c in _SBS96.labels]
-        ucols = [t.index(f"U:{c}") for c in _SBS96.labels]
-        out["SBS288"][:, tcols] += B - B // 2
-        out["SBS288"][:, ucols] += B // 2
-    out["_summary"] = dict(summary)
-    return out
+        for (chrom, pos, ref, alt), label in sorted(indels[i].items()):
+            tally.summary["indels"] += 1
+            if "ID83" in tally.out:
+                tally.add(i, mutation_type("ID83"), label, chrom, pos, ref, alt)
+    tally.out["_summary"] = dict(tally.summary)
+    return tally.out
 
 
-def _count_run(run, i, out, types, doublets, summary) -> None:
-    summary["snvs"] += len(run)
-    if len(run) > 2:
-        summary["mns"] += 1
-    pairs = list(zip(run[:-1], run[1:], strict=True))  # overlapping pairs, as SPMG counts
-    if doublets == "separate" and len(run) > 2:
-        pairs = []
-    summary["doublets"] += len(pairs)
-    if "DBS78" in out:
-        t = mutation_type("DBS78")
-        for a, b in pairs:
-            label = dbs_label(a[2][2] + b[2][2], a[3] + b[3])
-            if label is not None:
-                out["DBS78"][i, t.index(label)] += 1
-    if len(run) > 1 and doublets == "separate":
-        return
-    for t in types:
-        width = SBS_WIDTH.get(t.name)
-        if width is None:
-            continue
-        for _, _, ctx, alt, strand in run:
-            if t.name not in _STRANDED:
-                strand = None
-            elif strand is None:
+class _Counts:
+    """The catalogs being counted, the per-mutation records and the summary."""
+
+    def __init__(self, samples, types, doublets, records):
+        self.samples, self.types, self.doublets, self.records = samples, types, doublets, records
+        self.out = {t.name: np.zeros((len(samples), len(t))) for t in types}
+        self.summary = Counter()
+        self.bidirectional = Counter()  # (sample, SBS96 channel) -> B seen so far (SBS288)
+
+    def add(self, i, t, label, chrom, pos, ref, alt) -> None:
+        self.out[t.name][i, t.index(label)] += 1
+        if self.records is not None:
+            self.records.append((self.samples[i], t.name, chrom, pos, ref, alt, label))
+
+    def run(self, i, run) -> None:
+        """One run of adjacent SNVs of sample ``i`` (an isolated SNV is a run of one)."""
+        self.summary["snvs"] += len(run)
+        if len(run) > 2:
+            self.summary["mns"] += 1
+        pairs = list(zip(run[:-1], run[1:], strict=True))  # overlapping pairs, as SPMG counts
+        if self.doublets == "separate" and len(run) > 2:
+            pairs = []
+        self.summary["doublets"] += len(pairs)
+        if "DBS78" in self.out:
+            t = mutation_type("DBS78")
+            for a, b in pairs:
+                ref, alt = a[2][2] + b[2][2], a[3] + b[3]
+                label = dbs_label(ref, alt)
+                if label is not None:
+                    self.add(i, t, label, a[0], a[1], ref, alt)
+        if len(run) > 1 and self.doublets == "separate":
+            return
+        for t in self.types:
+            width = SBS_WIDTH.get(t.name)
+            if width is None:
                 continue
-            label = sbs_label(ctx[2 - width:3 + width], alt, width, strand)
-            if t.name == "SBS288" and strand == "B":
-                out["_B288"][i, _SBS96.index(label[2:])] += 1
-            elif label in t:
-                out[t.name][i, t.index(label)] += 1
-
-
+            for chrom, pos, ctx, alt, strand in run:
+                if t.name not in _STRANDED:
+                    strand = None
+                elif strand is None:
+                    continue
+                label = sbs_label(ctx[2 - width:3 + width], alt, width, strand)
+                if t.name == "SBS288" and strand == "B":
+                    # SBS288 has no B rows: SigProfilerMatrixGenerator gives half of a
+                    # channel's bidirectional count to T and half to U, the odd one to T;
+                    # here the first B of a channel goes to T, the next to U, and so on
+                    seen = self.bidirectional[(i, label[2:])]
+                    self.bidirectional[(i, label[2:])] += 1
+                    label = ("T:" if seen % 2 == 0 else "U:") + label[2:]
+                if label in t:
+                    self.add(i, t, label, chrom, pos, ctx[2], alt)

@@ -61,7 +61,6 @@ import contextlib
 import logging
 import os
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from nmfbio._warn import warn
@@ -81,7 +80,7 @@ from nmfbio.io.mutations import (
     types_of,
 )
 
-__all__ = ["catalog_from_vcf", "SKIP_REASONS"]
+__all__ = ["catalog_from_vcf", "mutation_table", "SKIP_REASONS", "MUTATION_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -316,8 +315,9 @@ class _Tally:
         log.info("%s: counted %d mutation(s); skipped: %s", self.path,
                  self.counted - self.counted_before, _summary(skipped))
 
-    def to_anndata(self, info: dict):
-        """The catalog of the requested type, or a dict type name → catalog for a list."""
+    def to_anndata(self, info: dict, records: list | None = None):
+        """The catalog of the requested type, or a dict type name → catalog for a list
+        (``records``: see :func:`~nmfbio.io.mutations.count_catalogs`)."""
         info = {**info, "kind": "counts", "counted": int(self.counted),
                 "skipped": {k: int(v) for k, v in self.skipped.items()},
                 "doublets": self.doublets}
@@ -325,9 +325,8 @@ class _Tally:
             info["annotation"] = self.annotation.source
         samples = list(self.rows)
         counts = count_catalogs(samples, [r.snvs for r in self.rows.values()],
-                                [Counter(r.indels.values()) for r in self.rows.values()],
-                                self.types,
-                                self.doublets)
+                                [r.indels for r in self.rows.values()], self.types,
+                                self.doublets, records)
         info["calls"] = {k: int(v) for k, v in counts.pop("_summary").items()}
         log.info("catalog of %d sample(s): counted %d mutation(s); skipped: %s",
                  len(self.rows), self.counted, _summary(self.skipped))
@@ -477,6 +476,12 @@ def catalog_from_vcf(vcf_paths, fasta, *, context="SBS96", annotation=None,
     >>> list(ad.obs_names), ad.var_names[ad.X[0] > 0].tolist()
     (['T1'], ['G[C>A]T'])
     """
+    return _count_vcf(vcf_paths, fasta, context, annotation, doublets, sample_names,
+                      pass_only, max_ref_mismatch, chrom_alias, None)
+
+
+def _count_vcf(vcf_paths, fasta, context, annotation, doublets, sample_names, pass_only,
+               max_ref_mismatch, chrom_alias, records):
     paths = _paths(vcf_paths, "a VCF file")
     _check_options(max_ref_mismatch, chrom_alias)
     if sample_names is not None:
@@ -496,7 +501,7 @@ def catalog_from_vcf(vcf_paths, fasta, *, context="SBS96", annotation=None,
         info = {"format": "vcf", "sources": [str(p) for p in paths], "genome": str(fa.path),
                 "pass_only": bool(pass_only), "max_ref_mismatch": float(max_ref_mismatch),
                 "chrom_alias": _alias_info(chrom_alias)}
-        return tally.to_anndata(info)
+        return tally.to_anndata(info, records)
 
 
 def _vcf_samples(path, line, columns, tally, owner, name):
@@ -593,3 +598,71 @@ def _vcf_record(path, number, fields, samples, rows, name, tally: _Tally, pass_o
             tally.skip("not_carried")
             continue
         tally.add(number, fields[0], pos, ref, alt.upper(), targets)
+
+
+#: columns of :func:`mutation_table`
+MUTATION_COLUMNS = ("sample", "mutation_type", "chrom", "pos", "ref", "alt", "channel")
+
+
+def mutation_table(paths, fasta, *, context="SBS96", annotation=None, doublets="split",
+                   pass_only: bool = True, max_ref_mismatch: float = 0.01,
+                   chrom_alias: str | Mapping[str, str] | None = None):
+    """Every counted mutation with its channel, one row per mutation and type.
+
+    The same calls and rules as :func:`catalog_from_vcf` / :func:`~nmfbio.io.
+    catalog_from_maf` (chosen by the file suffix: ``.maf``/``.maf.gz`` is a MAF, anything
+    else a VCF), so the rows of one type and sample add up to that sample's catalog. This
+    is the table per-mutation signature probabilities are computed on
+    (:func:`nmfbio.signatures.attribute`).
+
+    Parameters
+    ----------
+    paths : path-like or sequence of path-like
+        VCF files, or one MAF file.
+    fasta, context, annotation, doublets, pass_only, max_ref_mismatch, chrom_alias
+        As in :func:`catalog_from_vcf`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`MUTATION_COLUMNS`: the sample, the type (``"SBS96"``, ``"DBS78"``,
+        ``"ID83"``, …), chromosome (the FASTA's name), 1-based position, REF and ALT on the
+        genome's + strand (a doublet's two bases; an indel's anchored VCF alleles) and the
+        channel label. ``attrs["catalogs"]`` holds the catalogs (dict type → AnnData).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "g.fa").write_text(">1\\nTTAGCTTACCA\\n")
+    >>> _ = (d / "t.vcf").write_text("##fileformat=VCFv4.2\\n"
+    ...     "#CHROM\\tPOS\\tID\\tREF\\tALT\\tQUAL\\tFILTER\\tINFO\\n"
+    ...     "1\\t4\\t.\\tG\\tT\\t.\\tPASS\\t.\\n1\\t5\\t.\\tC\\tA\\t.\\tPASS\\t.\\n")
+    >>> table = mutation_table(d / "t.vcf", d / "g.fa", context=["SBS96", "DBS78"])
+    >>> table[["mutation_type", "pos", "channel"]].values.tolist()
+    [['DBS78', 4, 'GC>TA'], ['SBS96', 4, 'G[C>A]T'], ['SBS96', 5, 'G[C>A]T']]
+    """
+    import pandas as pd
+
+    records: list = []
+    single = isinstance(context, str | MutationType)
+    files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if files and all(str(p).lower().endswith((".maf", ".maf.gz")) for p in files):
+        from nmfbio.io.maf import _count_maf
+
+        catalogs = _count_maf(files, fasta, context, annotation, doublets, pass_only,
+                              max_ref_mismatch, chrom_alias, records)
+    else:
+        catalogs = _count_vcf(files, fasta, context, annotation, doublets, None, pass_only,
+                              max_ref_mismatch, chrom_alias, records)
+    table = pd.DataFrame(records, columns=list(MUTATION_COLUMNS))
+    table = table.sort_values(["sample", "mutation_type", "chrom", "pos"], kind="stable")
+    table = table.reset_index(drop=True)
+    table.attrs["catalogs"] = ({_type_name(catalogs): catalogs} if single
+                               else catalogs)
+    return table
+
+
+def _type_name(ad) -> str:
+    return ad.uns["catalog"]["mutation_type"]

@@ -2,17 +2,19 @@
 
 ``extract`` (KL NMF + rank selection + resampled consensus), ``match`` (cosine, Hungarian
 pairs, decomposition into a reference), ``assign`` (sparse refitting with bootstrap
-intervals) and ``reference`` (registered sets, loaded from a path or an installed package;
-nothing is downloaded). Catalog readers live in :mod:`nmfbio.io`, plots in
-:mod:`nmfbio.plot.signatures`.
+intervals), ``attribute`` (the probability of each signature for each mutation) and
+``reference`` (registered sets, loaded from a path or an installed package; nothing is
+downloaded). Every mutation type of :mod:`nmfbio.io.mutation_types` is handled. Catalog
+readers live in :mod:`nmfbio.io`, plots in :mod:`nmfbio.plot.signatures`.
 """
 
 from nmfbio.signatures.assign import AssignmentResult, assign
+from nmfbio.signatures.attribute import attribute
 from nmfbio.signatures.extract import ExtractionResult, extract, signature_names
 from nmfbio.signatures.match import MatchResult, decompose, match
 from nmfbio.signatures.reference import ReferenceNotFoundError, reference, registry
 
 __all__ = [
     "AssignmentResult", "ExtractionResult", "MatchResult", "ReferenceNotFoundError", "assign",
-    "decompose", "extract", "match", "reference", "registry", "signature_names",
+    "attribute", "decompose", "extract", "match", "reference", "registry", "signature_names",
 ]

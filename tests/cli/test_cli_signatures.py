@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cohorts import cohort, realistic_signatures, typed_cohort
+from cohorts import cohort, realistic_signatures, typed_cohort, typed_signatures
 
 from nmfbio.cli import main
 from nmfbio.datasets import DATA_DIR
@@ -106,3 +106,22 @@ def test_extract_and_plot_a_dbs78_catalog(tmp_path, capsys):
     assert main(["signatures", "plot", str(out / "signatures.tsv"), "-o",
                  str(tmp_path / "p.svg")]) == 0
     assert "band CC" in (tmp_path / "p.svg").read_text()  # the DBS78 layout, not SBS96
+
+
+def test_attribute_writes_probabilities_beside_the_exposures(tmp_path, capsys):
+    spmg = Path(__file__).parents[1] / "data" / "spmg"
+    vcfs = sorted(str(p) for p in (spmg / "vcf").glob("T*.vcf"))
+    sigs = typed_signatures("ID83", 2, seed=1)
+    sigs.to_csv(tmp_path / "signatures.tsv", sep="\t", index_label="Type")
+    expo = pd.DataFrame({"T1": [10.0, 20.0], "T2": [5.0, 0.0], "T3": [1.0, 1.0],
+                         "T4": [0.0, 9.0]}, index=sigs.columns).T
+    expo.to_csv(tmp_path / "exposures.tsv", sep="\t", index_label="Samples")
+    assert main(["signatures", "attribute", *vcfs, "--fasta", str(spmg / "genome.fa"),
+                 "--signatures", str(tmp_path / "signatures.tsv"), "--exposures",
+                 str(tmp_path / "exposures.tsv")]) == 0
+    assert "135 ID83 mutations of 4 samples" in capsys.readouterr().out
+    prob = pd.read_csv(tmp_path / "probabilities.tsv", sep="\t")
+    assert list(prob.columns[:7]) == ["sample", "mutation_type", "chrom", "pos", "ref", "alt",
+                                      "channel"]
+    assert (prob.loc[prob["sample"] == "T2", "T1"] == 1.0).all()  # T2 has only T1
+    assert (prob.loc[prob["sample"] == "T4", "most_likely"] == "T2").all()
