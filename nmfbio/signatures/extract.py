@@ -193,12 +193,8 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     """
     C = catalog_frame(catalog)
     seed = check_seed(seed)
-    s_rank, s_cons = child_seeds(seed, 2)
-    sel = select_rank(C, ranks, loss="kl", repeats=repeats, restarts=cv_restarts, seed=s_rank,
-                      max_iter=max_iter, tol=tol)
-    k = sel.best if rank is None else int(rank)
-    con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
-                    max_iter=max_iter, tol=tol)
+    sel, k, con = select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts,
+                                       seed, rank, max_iter, tol)
     names = signature_names(k, C.attrs["mutation_type"])
     sigs = pd.DataFrame(con.W, index=pd.Index(list(C.index), name="Type"), columns=names)
     expo = pd.DataFrame(con.H.T, index=pd.Index(C.columns, name="Samples"), columns=names)
@@ -209,3 +205,16 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
                   tol=float(tol), mutation_type=C.attrs["mutation_type"])
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)
+
+
+def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, seed, rank,
+                         max_iter, tol):
+    """The rank (chosen by CV + stability unless given) and the KL consensus at it: the
+    recipe of :func:`extract`, shared with the joint extraction of several types."""
+    s_rank, s_cons = child_seeds(seed, 2)
+    sel = select_rank(C, ranks, loss="kl", repeats=repeats, restarts=cv_restarts, seed=s_rank,
+                      max_iter=max_iter, tol=tol)
+    k = sel.best if rank is None else int(rank)
+    con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
+                    max_iter=max_iter, tol=tol)
+    return sel, k, con

@@ -1,0 +1,183 @@
+"""Joint extraction across mutation types: SBS96 + DBS78 + ID83 of the same tumours fitted
+with shared exposures.
+
+One process (a mutagen, a repair defect) leaves substitutions, doublets and indels
+together; fitting each type alone can split such a process or merge two that differ in
+only one type. Here the catalogs of several types are stacked channel-wise (their labels
+are disjoint) and factorized once with the recipe of :func:`~nmfbio.signatures.extract`
+(KL NMF, rank by cross-validation + stability, resampled consensus): each joint signature
+has a profile in every type, and one exposure per sample. Single-type extraction, matching
+and plots are in the sibling modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from nmfbio._store import Stored
+from nmfbio._validation import check_seed
+from nmfbio.errors import NMFInputError
+from nmfbio.model_selection.consensus import ConsensusResult
+from nmfbio.model_selection.rank import RankSelection
+from nmfbio.signatures._catalog import catalog_frame
+from nmfbio.signatures.extract import select_and_consensus, signature_names
+
+__all__ = ["JointExtractionResult", "extract_joint", "JOINT_WEIGHTS"]
+
+#: how the types' counts are weighted in the joint fit
+JOINT_WEIGHTS = ("counts", "equal")
+
+
+@dataclass(repr=False)
+class JointExtractionResult(Stored):
+    """Result of :func:`extract_joint`.
+
+    Attributes
+    ----------
+    signatures : DataFrame (channels of all types × signatures)
+        Each type's block of rows sums to 1 per signature (its profile in that type).
+    shares : DataFrame (signatures × types)
+        The fraction of each signature's mutations in each type.
+    exposures : DataFrame (samples × signatures)
+        Mutations of all types attributed to each signature.
+    rank : int
+    selection : RankSelection
+    consensus : ConsensusResult
+        Of the stacked (weighted) catalog.
+    catalog : DataFrame (channels of all types × samples), the input counts
+    params : dict
+        The options, ``types`` (in row order) and the ``weights`` applied to each type.
+    """
+
+    signatures: pd.DataFrame
+    shares: pd.DataFrame
+    exposures: pd.DataFrame
+    rank: int
+    selection: RankSelection
+    consensus: ConsensusResult
+    catalog: pd.DataFrame
+    params: dict = field(default_factory=dict)
+
+    @property
+    def types(self) -> list[str]:
+        return list(self.params["types"])
+
+    def _rows(self, mutation_type: str) -> slice:
+        types = self.types
+        if mutation_type not in types:
+            raise NMFInputError(f"{mutation_type!r} is not one of the fitted types {types}")
+        sizes = self.params["sizes"]
+        start = sum(sizes[: types.index(mutation_type)])
+        return slice(start, start + sizes[types.index(mutation_type)])
+
+    def signatures_of(self, mutation_type: str) -> pd.DataFrame:
+        """The signatures' profiles in one type (channels × signatures, columns sum to 1)."""
+        return self.signatures.iloc[self._rows(mutation_type)]
+
+    def exposures_of(self, mutation_type: str) -> pd.DataFrame:
+        """Mutations of one type attributed to each signature per sample."""
+        return self.exposures * self.shares[mutation_type]
+
+    def summary(self) -> str:
+        """Rank and each signature's split over the types."""
+        rows = "; ".join(f"{name}: " + ", ".join(f"{t} {self.shares.loc[name, t]:.0%}"
+                                                 for t in self.types)
+                         for name in self.shares.index)
+        return (f"{self.rank} joint signatures over {', '.join(self.types)} from "
+                f"{self.catalog.shape[1]} samples. Rank rule: {self.selection.rule}. "
+                f"Mutations by type: {rows}.")
+
+
+def extract_joint(catalogs: Mapping, ranks=range(1, 11), *, weights: str = "counts",
+                  restarts=100, resample="poisson", repeats=3, cv_restarts=5, seed=None,
+                  rank=None, max_iter=1000, tol=1e-4) -> JointExtractionResult:
+    """Extract signatures of several mutation types at once, with shared exposures.
+
+    Parameters
+    ----------
+    catalogs : mapping of name → catalog
+        Catalogs of different types (SBS96, DBS78, ID83, …; AnnData, DataFrame or array as
+        for :func:`~nmfbio.signatures.extract`) of the same samples, e.g. the dict that
+        ``catalog_from_vcf(..., context=["SBS96", "DBS78", "ID83"])`` returns. The keys are
+        ignored: each catalog's type is read from its labels.
+    ranks, restarts, resample, repeats, cv_restarts, seed, rank, max_iter, tol
+        As in :func:`~nmfbio.signatures.extract`.
+    weights : {"counts", "equal"}, default "counts"
+        ``"counts"`` fits the counts as they are (the Poisson model of all mutations; the
+        abundant SBS dominate the fit); ``"equal"`` scales each type so all types carry the
+        same total weight (rare types count more; the fit is then on scaled counts).
+
+    Returns
+    -------
+    JointExtractionResult
+
+    Raises
+    ------
+    nmfbio.errors.NMFInputError
+        Fewer than two catalogs, two of the same type, or catalogs of different samples.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from nmfbio.io.mutation_types import mutation_type
+    >>> rng = np.random.default_rng(0)
+    >>> cats = {}
+    >>> E = rng.gamma(1.0, 1.0, (2, 40))
+    >>> for name, scale in (("SBS96", 2000), ("DBS78", 200)):
+    ...     t = mutation_type(name)
+    ...     S = rng.dirichlet(np.full(len(t), 2.0), 2).T
+    ...     cats[name] = pd.DataFrame(rng.poisson(S @ E * scale), index=list(t.labels))
+    >>> res = extract_joint(cats, ranks=range(1, 4), restarts=10, seed=0)
+    >>> res.rank, res.signatures_of("DBS78").shape
+    (2, (78, 2))
+    """
+    if weights not in JOINT_WEIGHTS:
+        raise NMFInputError(f"weights must be one of {list(JOINT_WEIGHTS)}, got {weights!r}")
+    frames = [catalog_frame(c) for c in dict(catalogs).values()]
+    if len(frames) < 2:
+        raise NMFInputError("joint extraction needs catalogs of at least two mutation types; "
+                            "use extract() for one")
+    types = [f.attrs["mutation_type"] for f in frames]
+    if len(set(types)) != len(types):
+        raise NMFInputError(f"each mutation type once, got {types}")
+    samples = list(frames[0].columns)
+    for f, t in zip(frames[1:], types[1:], strict=True):
+        if set(f.columns) != set(samples):
+            only = sorted(set(samples) ^ set(f.columns))
+            raise NMFInputError(f"the {types[0]} and {t} catalogs hold different samples "
+                                f"(e.g. {only[:5]}); joint extraction needs the same tumours "
+                                "in every type")
+    frames = [f[samples] for f in frames]
+    totals = np.array([f.to_numpy().sum() for f in frames])
+    if (totals <= 0).any():
+        raise NMFInputError(f"the {types[int(np.argmin(totals))]} catalog has no mutations")
+    factor = (np.ones(len(frames)) if weights == "counts"
+              else totals.sum() / (len(frames) * totals))
+    C = pd.concat(frames, axis=0)
+    row_factor = np.repeat(factor, [len(f) for f in frames])
+    seed = check_seed(seed)
+    sel, k, con = select_and_consensus(C * row_factor[:, None], ranks, restarts, resample,
+                                       repeats, cv_restarts, seed, rank, max_iter, tol)
+    # back to raw counts: X_t ≈ (W_t / f_t) H
+    W = con.W / row_factor[:, None]
+    per_type = np.add.reduceat(W, np.cumsum([0] + [len(f) for f in frames[:-1]]), axis=0)
+    total = per_type.sum(axis=0)
+    names = signature_names(k, "Joint")
+    blocks = per_type[np.repeat(np.arange(len(frames)), [len(f) for f in frames])]
+    sigs = pd.DataFrame(W / np.where(blocks > 0, blocks, 1.0),
+                        index=pd.Index(list(C.index), name="Type"), columns=names)
+    shares = pd.DataFrame((per_type / np.where(total > 0, total, 1.0)).T,
+                          index=pd.Index(names, name="signature"), columns=types)
+    expo = pd.DataFrame(con.H.T * total, index=pd.Index(samples, name="Samples"),
+                        columns=names)
+    params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
+                  restarts=int(restarts), resample=resample or "none", repeats=int(repeats),
+                  cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
+                  tol=float(tol), types=types, sizes=[len(f) for f in frames],
+                  weights=weights, type_weights=[float(x) for x in factor])
+    return JointExtractionResult(signatures=sigs, shares=shares, exposures=expo, rank=k,
+                                 selection=sel, consensus=con, catalog=C, params=params)
