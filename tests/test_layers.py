@@ -101,6 +101,16 @@ def test_package_root_is_small_and_cli_has_its_own_package():
     assert (PKG / "model_selection" / "__init__.py").is_file()
 
 
+def test_test_files_have_unique_names():
+    # the tests folders are not packages: pytest's default import mode collects two test
+    # files of one basename as one module and stops with "import file mismatch"
+    tests = Path(__file__).resolve().parent
+    seen: dict[str, Path] = {}
+    for path in sorted(tests.rglob("test_*.py")):
+        assert path.name not in seen, f"{path} and {seen[path.name]} share a name"
+        seen[path.name] = path
+
+
 def _python(code: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
