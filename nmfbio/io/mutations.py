@@ -33,6 +33,10 @@ Transcriptional strand (SBS24, SBS288, SBS384)
     pyrimidine of the mutated pair is on the gene's coding (untranscribed) strand, ``T``
     when it is on the template (transcribed) strand; ``B`` inside genes on both strands,
     ``N`` outside genes. SBS288 keeps T, U and N (bidirectional positions are left out).
+Opportunities
+    :func:`opportunities` counts how often each pyrimidine-centred tri- or pentanucleotide
+    occurs in the genome or in target regions (a BED file), both strands, for converting
+    signatures between genome and exome (:func:`nmfbio.signatures.convert_opportunities`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import product
 
 import numpy as np
 
@@ -48,8 +53,9 @@ from nmfbio.io._textfile import check_input_file, open_text
 from nmfbio.io.mutation_types import MutationType, mutation_type
 from nmfbio.io.sbs96 import COMPLEMENT, reverse_complement
 
-__all__ = ["Annotation", "read_annotation", "indel_class", "dbs_label", "sbs_label",
-           "count_catalogs", "DOUBLET_RULES", "INDEL_TYPES", "SBS_WIDTH"]
+__all__ = ["Annotation", "read_annotation", "read_regions", "opportunities", "indel_class",
+           "dbs_label", "sbs_label", "count_catalogs", "DOUBLET_RULES", "INDEL_TYPES",
+           "SBS_WIDTH"]
 
 #: how the SNVs of doublets count in the SBS types
 DOUBLET_RULES = ("split", "separate")
@@ -156,6 +162,18 @@ def indel_class(left: str, indel: str, right: str, deletion: bool) -> str:
 
 
 # --------------------------------------------------------------------------- annotation
+def _merge_spans(spans) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping 1-based inclusive intervals covering ``spans`` (touching
+    intervals are joined)."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
 class Annotation:
     """Gene intervals per chromosome and strand, for transcriptional-strand labels.
 
@@ -177,12 +195,7 @@ class Annotation:
         self._starts: dict = {}
         self._ends: dict = {}
         for key, spans in intervals.items():
-            merged: list[list[int]] = []
-            for s, e in sorted(spans):
-                if merged and s <= merged[-1][1] + 1:
-                    merged[-1][1] = max(merged[-1][1], e)
-                else:
-                    merged.append([s, e])
+            merged = _merge_spans(spans)
             self._starts[key] = [s for s, _ in merged]
             self._ends[key] = [e for _, e in merged]
         self.chromosomes = sorted({c for c, _ in intervals})
@@ -397,3 +410,152 @@ class _Counts:
                     label = ("T:" if seen % 2 == 0 else "U:") + label[2:]
                 if label in t:
                     self.add(i, t, label, chrom, pos, ctx[2], alt)
+
+
+# --------------------------------------------------------------------------- opportunities
+_CODE = np.full(256, 4, dtype=np.uint8)
+for _i, _b in enumerate("ACGT"):
+    _CODE[ord(_b)] = _CODE[ord(_b.lower())] = _i
+
+
+_CHUNK = 1 << 22  # bases of sequence counted at a time
+
+
+def _kmer_counts(seq: str, k: int) -> np.ndarray:
+    """Counts of the 4**k k-mers (base-4 index, A=0 … T=3) in ``seq``; windows with a
+    letter other than ACGT are not counted."""
+    codes = _CODE[np.frombuffer(seq.encode("ascii", "replace"), dtype=np.uint8)]
+    n = len(codes) - k + 1
+    if n <= 0:
+        return np.zeros(4 ** k, dtype=np.int64)
+    index = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    for j in range(k):
+        c = codes[j:j + n]
+        index = index * 4 + (c & 3)
+        bad |= c == 4
+    return np.bincount(index[~bad], minlength=4 ** k)
+
+
+def read_regions(path) -> dict:
+    """Target regions of a BED file (0-based half-open; at least 3 columns), merged per
+    chromosome into 1-based inclusive intervals.
+
+    Returns
+    -------
+    dict
+        ``{chrom: [(start, end), ...]}``, sorted, overlapping and touching regions joined.
+
+    Raises
+    ------
+    nmfbio.errors.FormatError
+        Too few columns, coordinates that are not whole numbers or an end before its start
+        (file, line, column), or no region at all.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "kit.bed")
+    >>> with open(p, "w") as f:
+    ...     _ = f.write("1\\t0\\t10\\n1\\t5\\t20\\n2\\t100\\t200\\texon\\n")
+    >>> read_regions(p)
+    {'1': [(1, 20)], '2': [(101, 200)]}
+    """
+    path = check_input_file(path, "a BED file of target regions")
+    spans: dict = {}
+    with open_text(path, errors="replace") as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.rstrip("\r\n")
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            fields = line.split("\t")
+            if len(fields) < 3:
+                raise FormatError(f"{len(fields)} tab-separated column(s); BED needs chrom, "
+                                  "start, end", path, number)
+            try:
+                start, end = int(fields[1]) + 1, int(fields[2])
+            except ValueError:
+                raise FormatError(f"start/end {fields[1]!r}/{fields[2]!r} are not whole "
+                                  "numbers", path, number, 2) from None
+            if start < 1 or end < start - 1:
+                raise FormatError(f"start {fields[1]} / end {fields[2]}: BED needs "
+                                  "0 <= start <= end", path, number, 2)
+            if end >= start:  # an empty region (start == end in BED) covers nothing
+                spans.setdefault(fields[0], []).append((start, end))
+    if not spans:
+        raise FormatError("no region found (BED: chrom, start, end)", path)
+    return {chrom: _merge_spans(s) for chrom, s in spans.items()}
+
+
+def opportunities(fasta, regions=None, *, width: int = 1):
+    """How often each pyrimidine-centred context occurs in a genome or in target regions.
+
+    Both strands count: a context centred on a purine counts for its reverse complement, so
+    ``ACA`` also counts each ``TGT``. Contexts with an N (or any non-ACGT letter) are not
+    counted; a context must lie inside the region (for a region of L bases, L − 2·width
+    contexts).
+
+    Parameters
+    ----------
+    fasta : path-like or FastaReader
+        The reference genome.
+    regions : path-like, optional
+        A BED file of target regions (e.g. an exome capture kit's); by default every
+        sequence of the FASTA, whole.
+    width : int, default 1
+        Bases on each side: 1 gives the 32 trinucleotides of SBS96, 2 the 512
+        pentanucleotides of SBS1536.
+
+    Returns
+    -------
+    pandas.Series
+        Counts indexed by context (``"ACA"``, …, sorted), name ``"opportunities"``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "g.fa")
+    >>> with open(p, "w") as f:
+    ...     _ = f.write(">1\\nACGTNACA\\n")
+    >>> opp = opportunities(p)
+    >>> opp[opp > 0].to_dict()       # ACG; CGT (= ACG on the other strand); ACA
+    {'ACA': 1, 'ACG': 2}
+    """
+    import pandas as pd
+
+    from nmfbio.io.genome import FastaReader
+
+    if width not in (1, 2):
+        raise NMFInputError(f"width must be 1 (trinucleotides) or 2 (pentanucleotides), got "
+                            f"{width!r}")
+    k = 2 * width + 1
+    counts = np.zeros(4 ** k, dtype=np.int64)
+    fa = fasta if isinstance(fasta, FastaReader) else FastaReader(fasta)
+    try:
+        if regions is None:
+            spans = {name: [(1, length)] for name, length in fa.lengths.items()}
+        else:
+            spans = read_regions(regions)
+            unknown = [c for c in spans if c not in fa]
+            if len(unknown) == len(spans):
+                raise FormatError(f"none of the regions' chromosomes ({sorted(spans)[:5]}) is "
+                                  f"in the FASTA {fa.path} ({list(fa.names)[:5]}); check the "
+                                  "'chr' prefix and the genome build", regions)
+        for chrom, intervals in spans.items():
+            if chrom not in fa:
+                continue
+            for start, end in intervals:
+                end = min(end, fa.lengths[chrom])
+                # chunks overlapping by k - 1 bases: each context counted once, memory flat
+                for lo in range(start, end - k + 2, _CHUNK):
+                    hi = min(lo + _CHUNK + k - 2, end)
+                    counts += _kmer_counts(fa.fetch(chrom, lo, hi), k)
+    finally:
+        if fa is not fasta:
+            fa.close()
+    kmers = ["".join(p) for p in product("ACGT", repeat=k)]
+    out: dict = {}
+    for kmer, n in zip(kmers, counts, strict=True):
+        key = kmer if kmer[width] in "CT" else reverse_complement(kmer)
+        out[key] = out.get(key, 0) + int(n)
+    return pd.Series(out, name="opportunities").sort_index()

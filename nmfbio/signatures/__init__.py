@@ -5,7 +5,8 @@ mutation types of the same tumours with shared exposures), ``match`` (cosine, Hu
 pairs, decomposition into a reference), ``assign`` (sparse refitting with bootstrap
 intervals), ``attribute`` (the probability of each signature for each mutation) and
 ``reference`` (registered sets, loaded from a path or an installed package; nothing is
-downloaded). Every mutation type of :mod:`nmfbio.io.mutation_types` is handled. Catalog
+downloaded) and ``convert_opportunities`` (signatures moved between genome, exome and
+panel opportunities). Every mutation type of :mod:`nmfbio.io.mutation_types` is handled. Catalog
 readers live in :mod:`nmfbio.io`, plots in :mod:`nmfbio.plot.signatures`.
 """
 
@@ -14,10 +15,12 @@ from nmfbio.signatures.attribute import attribute
 from nmfbio.signatures.extract import ExtractionResult, extract, signature_names
 from nmfbio.signatures.joint import JointExtractionResult, extract_joint
 from nmfbio.signatures.match import MatchResult, decompose, match
+from nmfbio.signatures.opportunities import convert_opportunities
 from nmfbio.signatures.reference import ReferenceNotFoundError, reference, registry
 
 __all__ = [
     "AssignmentResult", "ExtractionResult", "MatchResult", "ReferenceNotFoundError", "assign",
-    "JointExtractionResult", "attribute", "decompose", "extract", "extract_joint", "match",
+    "JointExtractionResult", "attribute", "convert_opportunities", "decompose", "extract",
+    "extract_joint", "match",
     "reference", "registry", "signature_names",
 ]

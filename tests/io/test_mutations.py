@@ -10,7 +10,13 @@ import pytest
 
 from nmfbio.errors import DataWarning, FormatError, NMFInputError
 from nmfbio.io import catalog_from_vcf
-from nmfbio.io.mutations import dbs_label, indel_class, read_annotation, sbs_label
+from nmfbio.io.mutations import (
+    dbs_label,
+    indel_class,
+    opportunities,
+    read_annotation,
+    sbs_label,
+)
 
 
 @pytest.mark.parametrize("ctx, alt, width, strand, label", [
@@ -95,3 +101,71 @@ def test_stranded_types_need_an_annotation_and_types_must_be_countable(tmp_path)
     with pytest.warns(DataWarning, match="no mutations"):
         only_id = catalog_from_vcf(vcf, fa, context="ID83")
     assert only_id.X.sum() == 0 and only_id.uns["catalog"]["skipped"]["snv"] == 1
+
+
+# ----------------------------------------------------------------------------- opportunities
+
+def _brute_opportunities(seqs, k):
+    """Each window of k ACGT bases, counted under its pyrimidine-centred spelling."""
+    from nmfbio.io.sbs96 import reverse_complement
+
+    out = {}
+    for seq in seqs:
+        for i in range(len(seq) - k + 1):
+            kmer = seq[i:i + k].upper()
+            if set(kmer) <= set("ACGT"):
+                key = kmer if kmer[k // 2] in "CT" else reverse_complement(kmer)
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_opportunities_count_every_window_on_both_strands(tmp_path, width, monkeypatch):
+    import numpy as np
+
+    import nmfbio.io.mutations as mut
+
+    rng = np.random.default_rng(width)
+    seqs = ["".join(rng.choice(list("ACGTNacgt"), size=n, p=[.22] * 4 + [.04] + [.02] * 4))
+            for n in (300, 57, 4)]
+    fa = tmp_path / "g.fa"
+    fa.write_text("".join(f">c{i}\n{s}\n" for i, s in enumerate(seqs)))
+    want = _brute_opportunities(seqs, 2 * width + 1)
+    got = opportunities(fa, width=width)
+    assert len(got) == (32 if width == 1 else 512)
+    assert all(key[width] in "CT" for key in got.index)
+    assert {k: v for k, v in got.items() if v} == want
+    monkeypatch.setattr(mut, "_CHUNK", 7)  # chunk seams: no window lost or counted twice
+    assert opportunities(fa, width=width).equals(got)
+
+
+def test_opportunities_of_target_regions(tmp_path):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">1\nACGTTCAGNNACA\n>2\nGGGA\n")
+    bed = tmp_path / "kit.bed"
+    # 1:1-6 ACGTTC and 1:5-7 TCA merge into 1:1-7; 1:9-13 NACA; 3 is not in the FASTA
+    bed.write_text("track name=kit\n1\t0\t6\n1\t4\t7\n1\t8\t13\n3\t0\t5\n")
+    got = opportunities(fa, bed)
+    assert {k: v for k, v in got.items() if v} == _brute_opportunities(
+        ["ACGTTCA", "NACA"], 3)
+    assert got.sum() == 5 + 1
+    whole = opportunities(fa)
+    assert whole.sum() == 11 - 4 + 2   # chromosome 1: 11 windows, 4 touch an N; chromosome 2: 2
+
+
+@pytest.mark.parametrize("text, match", [
+    ("1\t5\n", r"kit.bed, line 1: 2 tab-separated column\(s\)"),
+    ("1\t0\t10\n1\tx\t9\n", r"line 2, column 2: start/end 'x'/'9' are not whole numbers"),
+    ("1\t10\t5\n", r"line 1, column 2: start 10 / end 5"),
+    ("# none\n", "no region found"),
+    ("chr1\t0\t5\n", r"none of the regions' chromosomes \(\['chr1'\]\) is in the FASTA"),
+])
+def test_bad_regions_are_located(tmp_path, text, match):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">1\nACGTACGT\n")
+    bed = tmp_path / "kit.bed"
+    bed.write_text(text)
+    with pytest.raises(FormatError, match=match):
+        opportunities(fa, bed)
+    with pytest.raises(NMFInputError, match="width must be 1"):
+        opportunities(fa, width=3)
