@@ -41,6 +41,7 @@ EXPECTED_FIGURES = {
         "planted_rank_selection.png", "planted_usage.png", "planted_programs_vs_truth.png",
         "tenx_rank_selection.png", "tenx_usage.png", "tenx_top_genes.png",
     ],
+    "05_mutation_types": ["dbs78_signatures.png", "id83_signatures.png", "joint_id83.png"],
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CELL = re.compile(r"^# %%(?P<rest>.*)$")

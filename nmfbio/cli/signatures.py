@@ -1,5 +1,6 @@
-"""``nmfbio signatures catalog | extract | match | assign | plot`` — thin wrappers over
-:mod:`nmfbio.signatures` and the catalog readers. No science here."""
+"""``nmfbio signatures catalog | extract | match | assign | attribute | opportunities |
+convert | plot`` — thin wrappers over :mod:`nmfbio.signatures` and the catalog readers. No
+science here."""
 
 from __future__ import annotations
 
@@ -169,6 +170,37 @@ def add_signatures(subparsers) -> None:
     at.add_argument("-q", "--quiet", action="store_true")
     at.set_defaults(run=_run_attribute)
 
+    op = sub.add_parser("opportunities", help="tri-/pentanucleotide counts of a genome or of "
+                                              "target regions (for 'convert')",
+                        description="Count how often each pyrimidine-centred context occurs "
+                                    "in the FASTA, or in the BED regions of a capture kit, "
+                                    "both strands (contexts with N are not counted). Writes "
+                                    "a TSV: Context, Count.")
+    op.add_argument("fasta", metavar="FASTA", help="reference genome (.fa, .fa.gz)")
+    op.add_argument("--regions", metavar="BED", help="target regions (default: every "
+                    "sequence, whole)")
+    op.add_argument("--width", type=int, choices=(1, 2), default=1, help="bases on each "
+                    "side: 1 = the 32 trinucleotides of SBS96/288/384, 2 = the 512 "
+                    "pentanucleotides of SBS1536 (default: 1)")
+    op.add_argument("-o", "--output", required=True, help="output TSV")
+    op.add_argument("-q", "--quiet", action="store_true")
+    op.set_defaults(run=_run_opportunities)
+
+    cv = sub.add_parser("convert", help="signatures moved from one territory's opportunities "
+                                        "to another's (genome ↔ exome)",
+                        description="Weight each SBS channel by target/source opportunities "
+                                    "of its context and renormalise each signature, e.g. "
+                                    "genome signatures for an exome cohort.")
+    cv.add_argument("signatures", metavar="SIGNATURES", help="signature file (COSMIC layout) "
+                    "or a registered name; SBS96, SBS288, SBS384 or SBS1536")
+    cv.add_argument("--source", required=True, metavar="TSV", help="opportunities of the "
+                    "territory the signatures come from ('signatures opportunities')")
+    cv.add_argument("--target", required=True, metavar="TSV", help="opportunities of the "
+                    "territory wanted")
+    cv.add_argument("-o", "--output", required=True, help="output TSV (COSMIC layout)")
+    cv.add_argument("-q", "--quiet", action="store_true")
+    cv.set_defaults(run=_run_convert)
+
     pl = sub.add_parser("plot", help="bar plots of signatures in their type's layout "
                                      "(SBS96, DBS78, ID83, …; PNG/PDF/SVG)")
     pl.add_argument("signatures", metavar="SIGNATURES", help="signature file (COSMIC layout)")
@@ -329,4 +361,52 @@ def _run_attribute(args) -> int:
     _say(args, f"{len(prob)} {mtype} mutations of {prob['sample'].nunique()} samples; most "
                "likely signature: " + ", ".join(f"{k} {v:.0%}" for k, v in share.items())
                + f"; wrote {output}")
+    return 0
+
+
+def _run_opportunities(args) -> int:
+    from nmfbio._atomic import check_not_input
+    from nmfbio.io import opportunities
+
+    check_not_input([args.output], [args.fasta, *([args.regions] if args.regions else [])])
+    opp = opportunities(args.fasta, args.regions, width=args.width)
+    write_tsv(opp.rename("Count").to_frame(), args.output, "Context")
+    where = f"the regions of {args.regions}" if args.regions else f"all of {args.fasta}"
+    _say(args, f"{len(opp)} contexts, {int(opp.sum())} in {where}; wrote {args.output}")
+    return 0
+
+
+def _read_opportunities(path):
+    import pandas as pd
+
+    from nmfbio.errors import FormatError
+    from nmfbio.io._textfile import check_input_file
+
+    path = check_input_file(path, "an opportunities TSV (Context, Count)")
+    try:
+        frame = pd.read_csv(path, sep="\t", index_col=0, comment="#")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"not a TSV of Context and Count: {exc}", path) from None
+    if frame.shape[1] != 1:
+        raise FormatError(f"{frame.shape[1] + 1} columns; an opportunities file has two "
+                          "(Context, Count), as 'nmfbio signatures opportunities' writes",
+                          path)
+    counts = pd.to_numeric(frame.iloc[:, 0], errors="coerce")
+    if counts.isna().any():
+        row = int(counts.isna().to_numpy().argmax())
+        raise FormatError(f"count {frame.iloc[row, 0]!r} is not a number", path, row + 2, 2)
+    return counts
+
+
+def _run_convert(args) -> int:
+    import nmfbio.signatures as sg
+    from nmfbio._atomic import check_not_input
+
+    check_not_input([args.output], [args.signatures, args.source, args.target])
+    converted = sg.convert_opportunities(sg.reference(args.signatures),
+                                         _read_opportunities(args.source),
+                                         _read_opportunities(args.target))
+    write_tsv(converted, args.output, "Type")
+    _say(args, f"converted {converted.shape[1]} signatures ({converted.shape[0]} channels); "
+               f"wrote {args.output}")
     return 0

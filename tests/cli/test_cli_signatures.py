@@ -125,3 +125,34 @@ def test_attribute_writes_probabilities_beside_the_exposures(tmp_path, capsys):
                                       "channel"]
     assert (prob.loc[prob["sample"] == "T2", "T1"] == 1.0).all()  # T2 has only T1
     assert (prob.loc[prob["sample"] == "T4", "most_likely"] == "T2").all()
+
+
+def test_opportunities_and_convert(tmp_path, capsys):
+    import numpy as np
+
+    spmg = Path(__file__).parents[1] / "data" / "spmg"
+    bed = tmp_path / "kit.bed"
+    bed.write_text("1\t1000\t3000\n2\t0\t500\n")
+    genome, exome = tmp_path / "genome.tsv", tmp_path / "exome.tsv"
+    assert main(["signatures", "opportunities", str(spmg / "genome.fa"), "-o",
+                 str(genome)]) == 0
+    assert main(["signatures", "opportunities", str(spmg / "genome.fa"), "--regions",
+                 str(bed), "-o", str(exome)]) == 0
+    said = capsys.readouterr().out
+    assert f"32 contexts, {2000 - 2 + 500 - 2} in the regions of {bed}" in said
+    opp = pd.read_csv(exome, sep="\t", index_col=0)
+    assert list(opp.columns) == ["Count"] and opp.index[0] == "ACA"
+    sigs = realistic_signatures(3, seed=2)
+    sigs.to_csv(tmp_path / "sigs.tsv", sep="\t", index_label="Type")
+    out = tmp_path / "sigs_exome.tsv"
+    assert main(["signatures", "convert", str(tmp_path / "sigs.tsv"), "--source", str(genome),
+                 "--target", str(exome), "-o", str(out)]) == 0
+    got = pd.read_csv(out, sep="\t", index_col=0)
+    from nmfbio.signatures import convert_opportunities
+    want = convert_opportunities(sigs, pd.read_csv(genome, sep="\t", index_col=0)["Count"],
+                                 opp["Count"])
+    np.testing.assert_allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-9)
+    (tmp_path / "bad.tsv").write_text("Context\tCount\nACA\tmany\n")
+    assert main(["signatures", "convert", str(tmp_path / "sigs.tsv"), "--source",
+                 str(tmp_path / "bad.tsv"), "--target", str(exome), "-o", str(out)]) == 2
+    assert "bad.tsv, line 2, column 2: count 'many' is not a number" in capsys.readouterr().err
