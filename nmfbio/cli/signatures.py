@@ -110,8 +110,19 @@ def add_signatures(subparsers) -> None:
                               "(samples × signatures),\n  rank_selection.tsv, stability.tsv, "
                               "signatures.png, exposures.png, rank_selection.png,\n  "
                               "stability.png; with --reference also matches.tsv and "
-                              "decomposition.tsv")
-    e.add_argument("catalog", metavar="CATALOG", help=_CATALOG_HELP)
+                              "decomposition.tsv.\n"
+                              "Several catalogs of different types of the same samples (e.g. "
+                              "cohort.SBS96.tsv\n  cohort.DBS78.tsv cohort.ID83.tsv) are "
+                              "fitted jointly with shared exposures:\n  "
+                              "signatures.<TYPE>.tsv and signatures.<TYPE>.png per type, "
+                              "shares.tsv (each\n  signature's mutations by type), "
+                              "exposures.tsv, rank_selection.tsv, stability.tsv,\n  "
+                              "joint.h5 and the plots")
+    e.add_argument("catalog", metavar="CATALOG", nargs="+", help=_CATALOG_HELP + "; several "
+                   "(of different types, same samples) for a joint extraction")
+    e.add_argument("--weights", choices=("counts", "equal"), default="counts",
+                   help="joint extraction: fit the counts as they are, or scale each type "
+                   "to equal total weight (default: %(default)s)")
     e.add_argument("-o", "--outdir", required=True)
     e.add_argument("--ranks", default="1-10", help="candidate ranks (default: %(default)s)")
     e.add_argument("--rank", type=positive_int, default=None,
@@ -263,8 +274,10 @@ def _run_extract(args) -> int:
     from nmfbio.cli._common import parse_ranks
 
     ranks = parse_ranks(args.ranks)  # before reading: a bad list fails at once
-    out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], [args.catalog])
-    cat = _read_catalog(args.catalog)
+    if len(args.catalog) > 1:
+        return _run_extract_joint(args, ranks)
+    out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], args.catalog)
+    cat = _read_catalog(args.catalog[0])
     res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
                      seed=args.seed, rank=args.rank)
@@ -287,6 +300,46 @@ def _run_extract(args) -> int:
             written += [out / "matches.tsv", out / "decomposition.tsv"]
     _say(args, f"{res.summary()}\nwrote {', '.join(p.name for p in written)} to {out}")
     return 0
+
+
+def _run_extract_joint(args, ranks) -> int:
+    import nmfbio.signatures as sg
+    from nmfbio.errors import NMFInputError
+    from nmfbio.plot.signatures import save
+
+    if args.reference:
+        raise NMFInputError("--reference matches one type; after a joint extraction run "
+                            "'nmfbio signatures match OUT/signatures.<TYPE>.tsv --reference "
+                            "...' for each type")
+    out, _ = _outdir(args, ["joint.h5"], args.catalog)
+    res = sg.extract_joint({p: _read_catalog(p) for p in args.catalog}, ranks,
+                           weights=args.weights, restarts=args.restarts,
+                           resample=None if args.resample == "none" else args.resample,
+                           seed=args.seed, rank=args.rank)
+    names = [*(f"signatures.{t}.{x}" for t in res.types for x in ("tsv", "png")),
+             "shares.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv", "joint.h5",
+             "exposures.png", "rank_selection.png", "stability.png"]
+    with output_set(out, names, command="nmfbio signatures extract (joint)"):
+        written = res.to_tsv(out)
+        res.save(out / "joint.h5")
+        written.append(out / "joint.h5")
+        for t in res.types:
+            written.append(save(_plot_typed(res, t), out / f"signatures.{t}.png"))
+        for name, figure in (("exposures.png", res.plot_exposures),
+                             ("rank_selection.png", res.selection.plot),
+                             ("stability.png", res.consensus.plot_stability)):
+            written.append(save(figure(), out / name))
+    _say(args, f"{res.summary()}\nwrote {', '.join(Path(p).name for p in written)} to {out}")
+    return 0
+
+
+def _plot_typed(res, mutation_type):
+    from nmfbio.plot.signatures import plot_signatures
+
+    shares = res.shares[mutation_type]
+    return plot_signatures(res.signatures_of(mutation_type),
+                           annotations={str(k): f"{v:.0%} of its mutations"
+                                        for k, v in shares.items()})
 
 
 def _run_match(args) -> int:

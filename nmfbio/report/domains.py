@@ -1,9 +1,10 @@
 """Sections for the domain results: mutational signatures (``nmfbio signatures extract``,
-``match`` and ``assign`` output folders) and gene-expression programs (``nmfbio programs
-find``). Each builder reads the folder's tables (recording them as inputs) and draws them
-with :mod:`nmfbio.plot`: signature plots (SBS96, DBS78, ID83, …) annotated with their stability and
-reference match, cosine heatmaps, exposure bars, program rank choice, usage heatmaps and top
-genes. No science: tables are shown as written, sums are only for display.
+single-type or joint, ``match`` and ``assign`` output folders) and gene-expression
+programs (``nmfbio programs find``). Each builder reads the folder's tables (recording them
+as inputs) and draws them with :mod:`nmfbio.plot`: signature plots (SBS96, DBS78, ID83, …)
+annotated with their stability and reference match, cosine heatmaps, exposure bars,
+program rank choice, usage heatmaps and top genes. No science: tables are shown as written,
+sums are only for display.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from nmfbio.io.mutation_types import detect_mutation_type
 from nmfbio.report.model import Section
 from nmfbio.report.sections import read_rank_selection, read_table
 
-__all__ = ["extract_section", "match_section", "assign_section", "programs_section"]
+__all__ = ["extract_section", "joint_section", "match_section", "assign_section",
+           "programs_section"]
 
 _STABILITY_COLUMNS = ("stability", "mean_cosine", "reproduced", "runs", "stable")
 
@@ -88,6 +90,52 @@ def extract_section(folder: Path) -> Section:
         sec.table(read_table(sec, folder / "decomposition.tsv"),
                   "Each de novo signature as a combination of reference signatures; novel: "
                   "reconstruction cosine below 0.9.")
+    return sec
+
+
+def joint_section(folder: Path) -> Section:
+    """``nmfbio signatures extract`` of several types at once: rank choice, stability, each
+    type's profiles (with the signature's share of mutations in that type), the shares and
+    the exposures."""
+    from nmfbio.io.mutation_types import mutation_type
+    from nmfbio.plot.signatures import plot_exposures, plot_signatures
+
+    sec = Section("", "signatures extract (joint)", folder)
+    shares = read_table(sec, folder / "shares.tsv")
+    expo = read_table(sec, folder / "exposures.tsv")
+    stab = read_table(sec, folder / "stability.tsv", columns=_STABILITY_COLUMNS)
+    sel = read_rank_selection(sec.read(folder / "rank_selection.tsv"))
+    types = [str(t) for t in shares.columns]
+    k = shares.shape[0]
+    sec.title = f"Mutational signatures: {k} joint signatures over {', '.join(types)}"
+    sec.summary = (f"{k} joint signatures from {expo.shape[0]} samples, fitted to the "
+                   f"{', '.join(types)} catalogs at once with shared exposures "
+                   f"({expo.to_numpy().sum():.0f} mutations of all types attributed). Rank "
+                   f"rule: {sel.rule}.")
+    sec.params = {"rank": k, "types": ", ".join(types),
+                  **{f"rank selection {key}": v for key, v in sel.params.items()}}
+    sec.figure(sel.plot(), "Rank selection: held-out and training error per entry and the "
+               "lowest signature stability against the number of signatures.")
+    sigs_all = []
+    for t in types:
+        sigs = read_table(sec, folder / f"signatures.{t}.tsv")
+        sigs_all.append(sigs)
+        notes = {str(c): f"{shares.loc[c, t]:.0%} of its mutations; stability {s:.2f}"
+                 for c, s in zip(sigs.columns, stab["stability"], strict=True)}
+        sec.figure(plot_signatures(sigs, annotations=notes),
+                   f"The joint signatures' {t} profiles over the {len(mutation_type(t))} "
+                   "channels (fraction of the signature's mutations of this type); corner: "
+                   "the share of the signature's mutations in this type, and its stability.")
+    ax = _stability_result(stab, pd.concat(sigs_all), expo).plot_stability()
+    ax.set_xticks(range(k), [str(c) for c in shares.index])
+    sec.figure(ax, "Stability (cosine silhouette) of each joint signature across resampled "
+               "restarts; numbers: restarts reproducing it at cosine ≥ 0.9.")
+    sec.figure(plot_exposures(expo, order="dominant"),
+               "Mutations of all types attributed to each signature per sample.")
+    sec.table(shares, "Each joint signature's mutations by type (rows sum to 1).")
+    stab_shown = stab.copy()
+    stab_shown.index = shares.index
+    sec.table(stab_shown, "Stability of each joint signature.")
     return sec
 
 

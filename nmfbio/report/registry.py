@@ -20,7 +20,13 @@ from pathlib import Path
 
 from nmfbio.errors import FormatError
 from nmfbio.report.assemblies import assemblies_section, detect_assemblies
-from nmfbio.report.domains import assign_section, extract_section, match_section, programs_section
+from nmfbio.report.domains import (
+    assign_section,
+    extract_section,
+    joint_section,
+    match_section,
+    programs_section,
+)
 from nmfbio.report.model import ResultKind, Section, h5_result, has_files
 from nmfbio.report.sections import (
     anchors_section,
@@ -53,6 +59,11 @@ KINDS: list[ResultKind] = [
                "signatures.tsv, exposures.tsv, stability.tsv (nmfbio signatures extract)",
                has_files("signatures.tsv", "exposures.tsv", "stability.tsv",
                          "rank_selection.tsv"), extract_section, covers=("rank",)),
+    ResultKind("signatures extract (joint)",
+               "shares.tsv, signatures.<TYPE>.tsv, exposures.tsv, stability.tsv (nmfbio "
+               "signatures extract with several catalogs)",
+               has_files("shares.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv"),
+               joint_section, covers=("rank",)),
     ResultKind("signatures match",
                "cosine.tsv, matches.tsv, decomposition.tsv (nmfbio signatures match)",
                has_files("cosine.tsv", "matches.tsv", "decomposition.tsv"), match_section),

@@ -121,22 +121,7 @@ class ExtractionResult(Stored):
         list of Path
             The files written.
         """
-        out = Path(outdir)
-        written = []
-
-        def tsv(frame, name, label):
-            with atomic_path(out / name) as tmp:
-                frame.to_csv(tmp, sep="\t", index_label=label)
-            written.append(out / name)
-
-        tsv(self.signatures, "signatures.tsv", "Type")
-        tsv(self.exposures, "exposures.tsv", "Samples")
-        tab = self.consensus.table()
-        tab.index = self.signatures.columns
-        tsv(tab, "stability.tsv", "signature")
-        self.selection.to_tsv(out / "rank_selection.tsv")
-        written.append(out / "rank_selection.tsv")
-        return written
+        return write_tables(outdir, [(self.signatures, "signatures.tsv", "Type")], self)
 
     def plot_signatures(self):
         """The profiles of the de novo signatures in their type's layout (returns the Figure)."""
@@ -205,6 +190,23 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
                   tol=float(tol), mutation_type=C.attrs["mutation_type"])
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)
+
+
+def write_tables(outdir, tables, result) -> list[Path]:
+    """Write ``(frame, name, index label)`` tables, then the result's exposures, stability
+    (one row per signature) and rank selection, each atomically; the paths written."""
+    out = Path(outdir)
+    written = []
+    stability = result.consensus.table()
+    stability.index = result.exposures.columns
+    for frame, name, label in [*tables, (result.exposures, "exposures.tsv", "Samples"),
+                               (stability, "stability.tsv", "signature")]:
+        with atomic_path(out / name) as tmp:
+            frame.to_csv(tmp, sep="\t", index_label=label)
+        written.append(out / name)
+    result.selection.to_tsv(out / "rank_selection.tsv")
+    written.append(out / "rank_selection.tsv")
+    return written
 
 
 def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, seed, rank,

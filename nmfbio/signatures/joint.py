@@ -12,8 +12,10 @@ and plots are in the sibling modules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +26,7 @@ from nmfbio.errors import NMFInputError
 from nmfbio.model_selection.consensus import ConsensusResult
 from nmfbio.model_selection.rank import RankSelection
 from nmfbio.signatures._catalog import catalog_frame
-from nmfbio.signatures.extract import select_and_consensus, signature_names
+from nmfbio.signatures.extract import select_and_consensus, signature_names, write_tables
 
 __all__ = ["JointExtractionResult", "extract_joint", "JOINT_WEIGHTS"]
 
@@ -81,6 +83,23 @@ class JointExtractionResult(Stored):
     def exposures_of(self, mutation_type: str) -> pd.DataFrame:
         """Mutations of one type attributed to each signature per sample."""
         return self.exposures * self.shares[mutation_type]
+
+    def to_tsv(self, outdir: str | os.PathLike) -> list[Path]:
+        """Write ``signatures.<TYPE>.tsv`` (COSMIC layout, one file per type),
+        ``shares.tsv`` (signatures × types), ``exposures.tsv``, ``stability.tsv`` and
+        ``rank_selection.tsv`` into ``outdir`` (atomically); the files written.
+
+        ``save(path)`` / ``JointExtractionResult.load(path)`` keep the whole result in one
+        HDF5 file; ``nmfbio signatures extract A.tsv B.tsv ...`` writes these tables.
+        """
+        tables = [(self.signatures_of(t), f"signatures.{t}.tsv", "Type") for t in self.types]
+        return write_tables(outdir, [*tables, (self.shares, "shares.tsv", "signature")], self)
+
+    def plot_exposures(self, ax=None, relative=False):
+        """Stacked exposure bars per sample, mutations of all types (returns the Axes)."""
+        from nmfbio.plot.signatures import plot_exposures
+
+        return plot_exposures(self.exposures, ax=ax, relative=relative)
 
     def summary(self) -> str:
         """Rank and each signature's split over the types."""

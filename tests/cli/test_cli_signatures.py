@@ -156,3 +156,32 @@ def test_opportunities_and_convert(tmp_path, capsys):
     assert main(["signatures", "convert", str(tmp_path / "sigs.tsv"), "--source",
                  str(tmp_path / "bad.tsv"), "--target", str(exome), "-o", str(out)]) == 2
     assert "bad.tsv, line 2, column 2: count 'many' is not a number" in capsys.readouterr().err
+
+
+def test_joint_extraction_from_several_catalogs(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    E = rng.gamma(1.0, 1.0, (2, 40))
+    paths = []
+    for kind, scale in (("SBS96", 2000), ("ID83", 300)):
+        S = typed_signatures(kind, 2, seed=len(paths) + 1)
+        cat = pd.DataFrame(rng.poisson(S.to_numpy() @ E * scale), index=S.index,
+                           columns=[f"t{j}" for j in range(40)])
+        paths.append(tmp_path / f"cohort.{kind}.tsv")
+        cat.to_csv(paths[-1], sep="\t", index_label="MutationType")
+    out = tmp_path / "joint"
+    assert main(["signatures", "extract", *map(str, paths), "--ranks", "1-3", "--restarts",
+                 "6", "--seed", "0", "-o", str(out)]) == 0
+    assert "2 joint signatures over SBS96, ID83 from 40 samples" in capsys.readouterr().out
+    shares = pd.read_csv(out / "shares.tsv", sep="\t", index_col=0)
+    assert list(shares.columns) == ["SBS96", "ID83"]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    ids = pd.read_csv(out / "signatures.ID83.tsv", sep="\t", index_col=0)
+    assert ids.shape == (83, 2)
+    np.testing.assert_allclose(ids.sum(axis=0), 1.0)
+    assert (out / "signatures.ID83.png").stat().st_size > 10_000
+    assert (out / "joint.h5").is_file() and not (out / "signatures.tsv").exists()
+    assert main(["signatures", "extract", *map(str, paths), "--reference", "x.tsv", "-o",
+                 str(tmp_path / "j2")]) == 2
+    assert "after a joint extraction run 'nmfbio signatures match" in capsys.readouterr().err

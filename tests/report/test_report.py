@@ -15,7 +15,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from cohorts import cohort, realistic_signatures
+from cohorts import cohort, realistic_signatures, typed_signatures
 from expression_data import programs_counts
 
 import nmfbio
@@ -56,6 +56,17 @@ def results(tmp_path_factory):
     _run("signatures", "assign", d / "catalog.tsv", "--reference", d / "ref.txt", "-o",
          d / "assign")
 
+    E = rng.gamma(1.0, 1.0, (2, 30))
+    joint = []
+    for kind, scale in (("SBS96", 1500), ("DBS78", 200)):
+        S2 = typed_signatures(kind, 2, seed=len(joint) + 4)
+        joint.append(d / f"cohort.{kind}.tsv")
+        pd.DataFrame(rng.poisson(S2.to_numpy() @ E * scale), index=S2.index,
+                     columns=[f"t{j}" for j in range(30)]).to_csv(
+            joint[-1], sep="\t", index_label="MutationType")
+    _run("signatures", "extract", *joint, "--ranks", "1-3", "--restarts", 4, "--seed", 0,
+         "-o", d / "joint")
+
     ad, _, _ = programs_counts(n_cells=150, n_genes=200, n_types=2, seed=3)
     ad = ad[:, np.ravel(ad.X.sum(axis=0)) > 0].copy()  # no all-zero genes (a DataWarning)
     ad.write_h5ad(d / "cells.h5ad")
@@ -74,6 +85,8 @@ EXPECTED = {
     "signatures match": ("match", 1, "Signatures matched to a reference: 3 of 3 matched"),
     "signatures assign": ("assign", 1, "Signature assignment: 3 reference signatures used"),
     "programs find": ("programs", 3, "Gene-expression programs: 3 programs"),
+    "signatures extract (joint)": ("joint", 5, "Mutational signatures: 2 joint signatures "
+                                               "over SBS96, DBS78"),
 }
 
 
