@@ -109,8 +109,8 @@ def add_signatures(subparsers) -> None:
                        epilog="outputs: signatures.tsv (COSMIC layout), exposures.tsv "
                               "(samples × signatures),\n  rank_selection.tsv, stability.tsv, "
                               "signatures.png, exposures.png, rank_selection.png,\n  "
-                              "stability.png; with --reference also matches.tsv and "
-                              "decomposition.tsv.\n"
+                              "stability.png, normalization.tsv; with --reference also "
+                              "matches.tsv and\n  decomposition.tsv.\n"
                               "Several catalogs of different types of the same samples (e.g. "
                               "cohort.SBS96.tsv\n  cohort.DBS78.tsv cohort.ID83.tsv) are "
                               "fitted jointly with shared exposures:\n  "
@@ -131,6 +131,11 @@ def add_signatures(subparsers) -> None:
                    help="consensus restarts (default: %(default)s)")
     e.add_argument("--resample", choices=("poisson", "multinomial", "none"), default="poisson")
     e.add_argument("--seed", type=nonneg_int, default=None)
+    e.add_argument("--normalize", default="gmm", metavar="METHOD",
+                   help="scale hypermutated samples down before fitting: gmm (cutoff from "
+                   "a mixture of the sample totals, at least 100 × channels), 100X, log2, "
+                   "none, or a number of mutations; exposures are refitted on the raw counts "
+                   "(default: %(default)s)")
     e.add_argument("--reference", help="reference signature file to match against")
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(run=_run_extract)
@@ -280,12 +285,13 @@ def _run_extract(args) -> int:
     cat = _read_catalog(args.catalog[0])
     res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
-                     seed=args.seed, rank=args.rank)
+                     seed=args.seed, rank=args.rank, normalize=_normalize(args.normalize))
     from nmfbio.plot.signatures import save
 
     mres = sg.match(res.signatures, sg.reference(args.reference)) if args.reference else None
     names = ["signatures.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv",
-             "signatures.png", "exposures.png", "rank_selection.png", "stability.png"]
+             "normalization.tsv", "signatures.png", "exposures.png", "rank_selection.png",
+             "stability.png"]
     names += ["matches.tsv", "decomposition.tsv"] if mres is not None else []
     with output_set(out, names, command="nmfbio signatures extract"):
         written = res.to_tsv(out)
@@ -300,6 +306,11 @@ def _run_extract(args) -> int:
             written += [out / "matches.tsv", out / "decomposition.tsv"]
     _say(args, f"{res.summary()}\nwrote {', '.join(p.name for p in written)} to {out}")
     return 0
+
+
+def _normalize(text: str):
+    """--normalize: a method name, or a whole number of mutations (a cutoff)."""
+    return int(text) if text.strip().isdigit() else text.strip()
 
 
 def _run_extract_joint(args, ranks) -> int:

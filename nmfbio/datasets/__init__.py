@@ -4,6 +4,10 @@ licences and citations) and generators of planted data for tutorials and tests.
 * :func:`breast21` — SBS96 catalog of 21 breast cancers (Nik-Zainal et al. 2012).
 * :func:`songbird_hvc` — calcium activity of 75 HVC neurons (Mackevicius et al. 2019).
 * :func:`tenx_chr21` — 10x Genomics UMI counts, 1,107 cells × 507 chr21 genes (scanpy tests).
+
+Generators: :func:`nmfbio.datasets.signature_cohorts.realistic_catalog` (tumour cohorts with
+hypermutators and over-dispersed counts), :mod:`nmfbio.datasets.assemblies` (spike
+recordings with planted assemblies).
 """
 
 from __future__ import annotations

@@ -58,6 +58,16 @@ def extract_section(folder: Path) -> Section:
                    f"({expo.to_numpy().sum():.0f} mutations attributed). Rank rule: "
                    f"{sel.rule}.")
     sec.params = {"rank": k, **{f"rank selection {key}": v for key, v in sel.params.items()}}
+    norm_table = None
+    if (folder / "normalization.tsv").is_file():
+        path = sec.read(folder / "normalization.tsv")
+        note = path.read_text(encoding="utf-8").split("\n", 1)[0].lstrip("# ").strip()
+        norm_table = read_table(sec, path, columns=("mutations", "fitted_as", "scaled"),
+                                skiprows=1)
+        sec.summary += (f" Sample normalisation: {note} (hypermutated samples would "
+                        "otherwise pull the fit towards their own signatures); exposures "
+                        "refitted on the raw counts.")
+        sec.params["sample normalisation"] = note
     sec.figure(sel.plot(), "Rank selection: held-out and training error per entry and the "
                "lowest signature stability against the number of signatures.")
     ax = _stability_result(stab, sigs, expo).plot_stability()
@@ -86,6 +96,10 @@ def extract_section(folder: Path) -> Section:
     if pairs is not None:
         sec.table(pairs, "One-to-one (Hungarian) matches to the reference; match: cosine ≥ "
                   "0.9.")
+    if norm_table is not None and norm_table["scaled"].astype(bool).any():
+        sec.table(norm_table[norm_table["scaled"].astype(bool)],
+                  "Samples scaled down before fitting: their mutations and the total they "
+                  "were fitted with.")
     if (folder / "decomposition.tsv").is_file():
         sec.table(read_table(sec, folder / "decomposition.tsv"),
                   "Each de novo signature as a combination of reference signatures; novel: "

@@ -26,8 +26,9 @@ _RANK_HEADER = "# best="
 
 
 # --------------------------------------------------------------------------- readers
-def read_table(sec: Section, path: Path, *, columns=()) -> pd.DataFrame:
-    """Read a TSV written by nmfbio (first column = row names) and record it as an input.
+def read_table(sec: Section, path: Path, *, columns=(), skiprows: int = 0) -> pd.DataFrame:
+    """Read a TSV written by nmfbio (first column = row names) and record it as an input;
+    ``skiprows`` lines (a note above the header) are skipped.
 
     Raises
     ------
@@ -36,7 +37,7 @@ def read_table(sec: Section, path: Path, *, columns=()) -> pd.DataFrame:
     """
     sec.read(path)
     try:
-        frame = pd.read_csv(path, sep="\t", index_col=0)
+        frame = pd.read_csv(path, sep="\t", index_col=0, skiprows=skiprows)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise FormatError(f"not a tab-separated table as nmfbio writes them ({exc})",
                           path) from None

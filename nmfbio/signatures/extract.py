@@ -25,6 +25,8 @@ from nmfbio._validation import check_seed, child_seeds
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, select_rank
 from nmfbio.signatures._catalog import catalog_frame, frame_type
+from nmfbio.signatures.normalize import normalize_catalog
+from nmfbio.solver import refit_H
 
 __all__ = ["ExtractionResult", "extract", "signature_names"]
 
@@ -103,14 +105,36 @@ class ExtractionResult(Stored):
     def summary(self) -> str:
         """Rank, rule, and per-signature stability."""
         stab = ", ".join(f"{n} {s:.2f}" for n, s in self.stability.items())
+        norm = self.params.get("normalization")
+        said = f" Normalisation: {norm['note']}." if norm else ""
         return (f"{self.rank} de novo signatures from {self.catalog.shape[1]} samples "
                 f"({int(self.catalog.to_numpy().sum())} mutations). Rank rule: "
-                f"{self.selection.rule}. Stability: {stab}. Median sample cosine "
+                f"{self.selection.rule}.{said} Stability: {stab}. Median sample cosine "
                 f"{float(self.cosine().median()):.3f}.")
+
+    def normalization_table(self) -> pd.DataFrame:
+        """Each sample's total, the total it was fitted with after the sample
+        normalisation, and whether it was scaled down (``params["normalization"]``)."""
+        norm = self.params.get("normalization") or {}
+        totals = self.catalog.sum(axis=0).astype(float)
+        scaled = set(norm.get("scaled", []))
+        cutoff = norm.get("cutoff")
+        fitted = totals.copy()
+        if norm.get("applied") == "log2":
+            fitted = fitted.where(totals < 2, np.log2(totals.where(totals >= 2, 2)))
+        elif cutoff is not None:
+            fitted = np.minimum(totals, cutoff)
+        table = pd.DataFrame({"mutations": totals, "fitted_as": fitted,
+                              "scaled": [str(c) in scaled for c in totals.index]})
+        table.index.name = "Samples"
+        table.attrs["note"] = norm.get("note", "")
+        return table
 
     def to_tsv(self, outdir: str | os.PathLike) -> list[Path]:
         """Write the tables ``signatures.tsv`` (COSMIC layout), ``exposures.tsv``,
-        ``rank_selection.tsv`` and ``stability.tsv`` into ``outdir`` (atomically).
+        ``rank_selection.tsv``, ``stability.tsv`` and ``normalization.tsv`` (each sample's
+        total and the total it was fitted with; first line: ``# `` and what was done) into
+        ``outdir`` (atomically).
 
         An export for other tools; ``save(path)`` / ``ExtractionResult.load(path)`` keep
         the whole result (with the rank selection and the consensus) in one HDF5 file.
@@ -121,7 +145,13 @@ class ExtractionResult(Stored):
         list of Path
             The files written.
         """
-        return write_tables(outdir, [(self.signatures, "signatures.tsv", "Type")], self)
+        written = write_tables(outdir, [(self.signatures, "signatures.tsv", "Type")], self)
+        table = self.normalization_table()
+        path = Path(outdir) / "normalization.tsv"
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.write(f"# {table.attrs['note'] or 'no sample normalisation'}\n")
+            table.to_csv(f, sep="\t")
+        return [*written, path]
 
     def plot_signatures(self):
         """The profiles of the de novo signatures in their type's layout (returns the Figure)."""
@@ -137,7 +167,8 @@ class ExtractionResult(Stored):
 
 
 def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", repeats=3,
-            cv_restarts=5, seed=None, rank=None, max_iter=1000, tol=1e-4) -> ExtractionResult:
+            cv_restarts=5, seed=None, rank=None, max_iter=1000, tol=1e-4,
+            normalize="gmm") -> ExtractionResult:
     """Extract de novo mutational signatures, choosing their number.
 
     Parameters
@@ -161,6 +192,11 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
         Skip the choice and use this rank (the selection is still computed over ``ranks``
         for the record).
     max_iter, tol : per-fit stopping.
+    normalize : {"gmm", "100X", "log2", "none"} or int, default "gmm"
+        Scale hypermutated samples down before the rank selection and the consensus, as
+        SigProfilerExtractor does (:mod:`nmfbio.signatures.normalize`); the exposures are
+        then refitted on the raw counts with the signatures fixed. What was done is in
+        ``params["normalization"]`` and in the summary.
 
     Returns
     -------
@@ -178,16 +214,21 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     """
     C = catalog_frame(catalog)
     seed = check_seed(seed)
-    sel, k, con = select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts,
-                                       seed, rank, max_iter, tol)
+    fitted, norm = normalize_catalog(C, normalize)
+    sel, k, con = select_and_consensus(fitted, ranks, restarts, resample, repeats,
+                                       cv_restarts, seed, rank, max_iter, tol)
+    H = con.H
+    if norm["scaled"]:  # the exposures of the raw counts, signatures fixed
+        H, _ = refit_H(C.to_numpy(dtype=float), con.W, loss="kl", _warn=False)
     names = signature_names(k, C.attrs["mutation_type"])
     sigs = pd.DataFrame(con.W, index=pd.Index(list(C.index), name="Type"), columns=names)
-    expo = pd.DataFrame(con.H.T, index=pd.Index(C.columns, name="Samples"), columns=names)
+    expo = pd.DataFrame(H.T, index=pd.Index(C.columns, name="Samples"), columns=names)
     params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
                   restarts=int(restarts),
                   resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
-                  tol=float(tol), mutation_type=C.attrs["mutation_type"])
+                  tol=float(tol), mutation_type=C.attrs["mutation_type"],
+                  normalization=norm)
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)
 

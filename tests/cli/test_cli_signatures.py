@@ -38,6 +38,17 @@ def test_extract_match_assign_plot(tmp_path, files, capsys):
     assert matches["match"].all() and set(matches["reference"]) == {"T1", "T2", "T3"}
     for name in ("signatures.png", "exposures.png", "rank_selection.png", "stability.png"):
         assert (out / name).stat().st_size > 1000
+    norm = pd.read_csv(out / "normalization.tsv", sep="\t", index_col=0, skiprows=1)
+    cat = pd.read_csv(cat_path, sep="\t", index_col=0)
+    cut = norm["fitted_as"].max()
+    assert list(norm.index[norm["scaled"]]) == list(cat.columns[cat.sum() > cut])
+    assert (out / "normalization.tsv").read_text().startswith("# ")
+    assert main(["signatures", "extract", str(cat_path), "--ranks", "3", "--restarts", "4",
+                 "--seed", "0", "--normalize", "5000", "-o", str(tmp_path / "e5000")]) == 0
+    assert "more than 5,000 mutations (the cutoff)" in capsys.readouterr().out
+    assert main(["signatures", "extract", str(cat_path), "--normalize", "zscore", "-o",
+                 str(tmp_path / "bad")]) == 2
+    assert "normalize must be one of" in capsys.readouterr().err
 
     out2 = tmp_path / "match"
     assert main(["signatures", "match", str(out / "signatures.tsv"), "--reference",
