@@ -155,7 +155,7 @@ def write_to_anndata(adata, res: NMFResult, key_added: str = _keys.DEFAULT_KEY) 
 
 def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto",
         W_init=None, H_init=None, restarts=1, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
-        seed=None, layer=None, key_added=_keys.DEFAULT_KEY) -> NMFResult:
+        seed=None, layer=None, key_added=_keys.DEFAULT_KEY, volume=0.0) -> NMFResult:
     """Non-negative matrix factorization X ≈ W H with W, H ≥ 0.
 
     X is features × samples (96 channels × tumours, neurons × time bins, genes × cells).
@@ -215,6 +215,10 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     key_added : str, default "nmf"
         For AnnData: W goes to ``varm[key_added]``, Hᵀ to ``obsm["X_" + key_added]`` and
         the parameters, loss and history to ``uns[key_added]``.
+    volume : float, default 0
+        Minimum-volume NMF (``loss="kl"`` only): λ̃ of a log det(WᵀW + I) penalty that
+        picks the tightest cone of parts that still fits, for data without pure samples
+        (flat, overlapping signatures); see :mod:`nmfbio.solver.minvol`. 0 is plain NMF.
 
     Returns
     -------
@@ -253,7 +257,7 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     Xm, mask_m, fnames, snames = as_matrix(X, layer=layer, mask=mask)
     res = nmf(Xm, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, mask=mask_m, init=init,
               W_init=W_init, H_init=H_init, restarts=restarts, max_iter=max_iter, tol=tol,
-              seed=seed, feature_names=fnames, sample_names=snames)
+              seed=seed, feature_names=fnames, sample_names=snames, volume=volume)
     if _is_anndata(X):
         res.params["layer"] = layer if layer is not None else "X"
         write_to_anndata(X, res, key_added)

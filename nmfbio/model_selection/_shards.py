@@ -118,7 +118,7 @@ def _names(names):
 # --------------------------------------------------------------------------- consensus
 def consensus_runs(X, rank, *, shard="1/1", restarts=100, loss="kl", resample=None, l1_W=0.0,
                    l1_H=0.0, seed=None, max_iter=500, tol=1e-4, threshold=DEFAULT_THRESHOLD,
-                   layer=None, source=None) -> ConsensusRuns:
+                   layer=None, source=None, volume=0.0) -> ConsensusRuns:
     """Fit shard ``i/n`` of the runs of :func:`nmfbio.consensus` and return them unclustered.
 
     Parameters
@@ -130,7 +130,7 @@ def consensus_runs(X, rank, *, shard="1/1", restarts=100, loss="kl", resample=No
         This job's share: restarts ``i-1, i-1+n, …`` of ``range(restarts)``.
     restarts : int, default 100
         Runs of all shards together (at least 2, and at least ``n``).
-    loss, resample, l1_W, l1_H, max_iter, tol, threshold, layer
+    loss, resample, l1_W, l1_H, max_iter, tol, threshold, layer, volume
         As in :func:`nmfbio.consensus` (``threshold`` is recorded and used when combining).
     seed : int
         Required when ``n > 1``: every shard must draw from the same seeds.
@@ -159,10 +159,12 @@ def consensus_runs(X, rank, *, shard="1/1", restarts=100, loss="kl", resample=No
     Xm, _, fnames, snames = as_matrix(X, layer=layer)
     runs = nmf_runs(Xm, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, restarts=int(restarts),
                     init="random", max_iter=max_iter, tol=tol, seed=seed, resample=resample,
-                    feature_names=fnames, sample_names=snames, run_ids=ids, _warn=False)
+                    feature_names=fnames, sample_names=snames, run_ids=ids, volume=volume,
+                    _warn=False)
     params = dict(rank=int(rank), restarts=int(restarts), loss=get_loss(loss).name,
                   resample=resample or "none", l1_W=l1_W, l1_H=l1_H, seed=runs[0].seed,
-                  max_iter=max_iter, tol=tol, threshold=float(threshold))
+                  max_iter=max_iter, tol=tol, threshold=float(threshold),
+                  volume=float(volume))
     return ConsensusRuns(
         W=np.stack([r.W for r in runs]), H=np.stack([r.H for r in runs]),
         loss=np.array([r.loss for r in runs]), objective=np.array([r.objective for r in runs]),

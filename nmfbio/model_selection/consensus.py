@@ -267,7 +267,7 @@ def cluster_runs(Ws, reference=None):
 
 def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H=0.0,
               seed=None, max_iter=500, tol=1e-4, threshold=DEFAULT_THRESHOLD, layer=None,
-              n_jobs=None) -> ConsensusResult:
+              n_jobs=None, volume=0.0) -> ConsensusResult:
     """Fit many seeded runs and keep the parts they agree on.
 
     Parameters
@@ -293,6 +293,8 @@ def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H
         AnnData layer.
     n_jobs : None
         Reserved; runs are batched in one process (the compiled kernels use every core).
+    volume : float, default 0
+        λ̃ of minimum-volume NMF for every run (KL only; see :func:`nmfbio.fit`).
 
     Returns
     -------
@@ -312,10 +314,10 @@ def consensus(X, rank, *, restarts=100, loss="kl", resample=None, l1_W=0.0, l1_H
     Xm, _, fnames, snames = as_matrix(X, layer=layer)
     runs = nmf_runs(Xm, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, restarts=int(restarts),
                     init="random", max_iter=max_iter, tol=tol, seed=seed, resample=resample,
-                    feature_names=fnames, sample_names=snames, _warn=False)
+                    feature_names=fnames, sample_names=snames, volume=volume, _warn=False)
     params = dict(rank=int(rank), restarts=int(restarts), loss=get_loss(loss).name,
                   resample=resample or "none", l1_W=l1_W, l1_H=l1_H, seed=runs[0].seed,
-                  max_iter=max_iter, tol=tol)
+                  max_iter=max_iter, tol=tol, volume=float(volume))
     return combine_runs(
         Xm, np.stack([r.W for r in runs]), np.array([r.loss for r in runs]),
         np.array([r.objective for r in runs]), np.array([r.converged for r in runs]),

@@ -168,7 +168,7 @@ class ExtractionResult(Stored):
 
 def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", repeats=3,
             cv_restarts=5, seed=None, rank=None, max_iter=1000, tol=1e-4,
-            normalize="gmm") -> ExtractionResult:
+            normalize="gmm", volume=0.0) -> ExtractionResult:
     """Extract de novo mutational signatures, choosing their number.
 
     Parameters
@@ -197,6 +197,11 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
         SigProfilerExtractor does (:mod:`nmfbio.signatures.normalize`); the exposures are
         then refitted on the raw counts with the signatures fixed. What was done is in
         ``params["normalization"]`` and in the summary.
+    volume : float, default 0
+        λ̃ of minimum-volume NMF for the consensus runs (:mod:`nmfbio.solver.minvol`):
+        tightens the cone of signatures when no tumour is close to a pure one (flat,
+        overlapping SBS3/SBS5/SBS40). The rank is still chosen by plain KL
+        cross-validation. Slower (the volume phase takes hundreds of iterations).
 
     Returns
     -------
@@ -216,7 +221,7 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     seed = check_seed(seed)
     fitted, norm = normalize_catalog(C, normalize)
     sel, k, con = select_and_consensus(fitted, ranks, restarts, resample, repeats,
-                                       cv_restarts, seed, rank, max_iter, tol)
+                                       cv_restarts, seed, rank, max_iter, tol, volume=volume)
     H = con.H
     if norm["scaled"]:  # the exposures of the raw counts, signatures fixed
         H, _ = refit_H(C.to_numpy(dtype=float), con.W, loss="kl", _warn=False)
@@ -228,7 +233,7 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
                   resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
                   tol=float(tol), mutation_type=C.attrs["mutation_type"],
-                  normalization=norm)
+                  normalization=norm, volume=float(volume))
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)
 
@@ -251,7 +256,7 @@ def write_tables(outdir, tables, result) -> list[Path]:
 
 
 def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, seed, rank,
-                         max_iter, tol):
+                         max_iter, tol, volume=0.0):
     """The rank (chosen by CV + stability unless given) and the KL consensus at it: the
     recipe of :func:`extract`, shared with the joint extraction of several types."""
     s_rank, s_cons = child_seeds(seed, 2)
@@ -259,5 +264,5 @@ def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, see
                       max_iter=max_iter, tol=tol)
     k = sel.best if rank is None else int(rank)
     con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
-                    max_iter=max_iter, tol=tol)
+                    max_iter=max_iter, tol=tol, volume=volume)
     return sel, k, con

@@ -22,6 +22,7 @@ from nmfbio.solver.algorithms import fit_ccd, fit_hals
 from nmfbio.solver.batch import Batch
 from nmfbio.solver.init import INITS, initialize
 from nmfbio.solver.losses import LOSSES, get_loss
+from nmfbio.solver.minvol import DEFAULT_DELTA, fit_minvol, log_volume
 from nmfbio.solver.resample import RESAMPLERS
 from nmfbio.solver.resample import resample as resample_data
 from nmfbio.solver.result import NMFResult
@@ -44,7 +45,8 @@ _BATCH_BYTES = 256 * 2**20  # per-run data (resampled copies, masks) held at onc
 
 def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto",
         W_init=None, H_init=None, restarts=1, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
-        seed=None, feature_names=None, sample_names=None) -> NMFResult:
+        seed=None, feature_names=None, sample_names=None, volume=0.0,
+        volume_delta=DEFAULT_DELTA) -> NMFResult:
     """Fit X ≈ W H with W, H ≥ 0 on arrays; return the best of ``restarts`` runs.
 
     Parameters and conventions are those of :func:`nmfbio.fit`, which also accepts
@@ -80,7 +82,8 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
     runs = nmf_runs(X, rank, loss=loss, l1_W=l1_W, l1_H=l1_H, mask=mask, init=init,
                     W_init=W_init, H_init=H_init, restarts=restarts, max_iter=max_iter,
                     tol=tol, seed=seed, feature_names=feature_names,
-                    sample_names=sample_names, _warn=False)
+                    sample_names=sample_names, volume=volume, volume_delta=volume_delta,
+                    _warn=False)
     objectives = np.array([r.objective for r in runs])
     best = runs[int(np.argmin(objectives))]
     best.restart_objectives = objectives
@@ -99,7 +102,8 @@ def nmf(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
 def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto",
              W_init=None, H_init=None, restarts=1, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
              seed=None, resample=None, feature_names=None, sample_names=None,
-             run_ids=None, _warn=True) -> list[NMFResult]:
+             run_ids=None, volume=0.0, volume_delta=DEFAULT_DELTA,
+             _warn=True) -> list[NMFResult]:
     """Fit ``restarts`` seeded runs (in batches) and return all of them, in seed order.
 
     Used by consensus and rank selection, which need every run. Parameters as in
@@ -117,6 +121,13 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         drawn from child b of ``SeedSequence(seed)`` whatever else is fitted, so the union of
         disjoint ``run_ids`` gives exactly the runs of one call (shards, see
         :mod:`nmfbio.model_selection._shards`).
+    volume : float, default 0
+        λ̃ of minimum-volume NMF (KL only; :mod:`nmfbio.solver.minvol`): each run is fitted
+        as plain KL NMF, then continued with the penalty λ·log det(WᵀW + δI),
+        λ = λ̃ · KL / |log det| of run 0's plain fit (the same λ for every run, batch and
+        shard). ``loss`` of a result is its data fit, ``objective`` adds the penalty.
+    volume_delta : float, default 1
+        δ of the volume penalty.
 
     Returns
     -------
@@ -139,6 +150,11 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     restarts = check_positive_int("restarts", restarts)
     if resample is not None:
         check_choice("resample", resample, RESAMPLERS)
+    volume = check_nonneg_number("volume", volume)
+    volume_delta = check_nonneg_number("volume_delta", volume_delta)
+    if volume > 0 and (lossobj.name != "kl" or l1_W > 0 or volume_delta <= 0):
+        raise NMFInputError("minimum-volume NMF (volume > 0) is for loss='kl' with parts on "
+                            "the simplex: l1_W must be 0 and volume_delta > 0")
     masks = None
     if mask is not None and np.ndim(mask) == 3:
         masks = np.asarray(mask)
@@ -165,6 +181,16 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
     params = dict(rank=rank, loss=lossobj.name, l1_W=l1_W, l1_H=l1_H, init=init,
                   restarts=restarts, max_iter=max_iter, tol=tol, seed=seed, algorithm=algo,
                   masked=mask is not None, resample=resample or "none")
+    lam = None
+    if volume > 0:
+        params.update(algorithm="ccd+minvol", volume=volume, volume_delta=volume_delta)
+        selected0 = range(restarts) if run_ids is None else _check_run_ids(run_ids, restarts)
+        if 0 not in selected0:  # λ comes from run 0's plain fit, whatever is fitted here
+            lam = _volume_lambda(nmf_runs(
+                X, rank, loss="kl", l1_H=l1_H, mask=mask if masks is None else masks,
+                init=init, W_init=W_init, H_init=H_init, restarts=restarts,
+                max_iter=max_iter, tol=tol, seed=seed, resample=resample, run_ids=[0],
+                _warn=False)[0], volume, volume_delta)
     fn = None if feature_names is None else np.asarray([str(x) for x in feature_names], object)
     sn = None if sample_names is None else np.asarray([str(x) for x in sample_names], object)
 
@@ -205,6 +231,28 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         else:
             W, H, hist, n_iter, conv = fit_ccd(batch, W, H, kl=lossobj.is_kl, **opts)
         for t, b in enumerate(ids):
+            if volume > 0:
+                Xt, Mt = batch.data(t), batch.mask(t)
+                if lam is None:  # run 0, the first of the first batch
+                    Wn, Hn = _normalize(W[t], H[t])
+                    lam = volume * float(hist[t][-1] - l1_H * H[t].sum()) / max(
+                        abs(log_volume(Wn, volume_delta)), 1e-12)
+                W[t], H[t], hist_v, it_v, conv[t] = fit_minvol(
+                    Xt, W[t], H[t], lam=lam, delta=volume_delta, l1_H=l1_H, mask=Mt,
+                    max_iter=max_iter, tol=tol)
+                n_iter[t] += it_v
+                penalty = lam * log_volume(W[t], volume_delta)
+                hist[t] = list(hist_v)
+                history = np.asarray(hist_v, dtype=float)
+                value = float(history[-1]) - penalty - l1_H * float(H[t].sum())
+                Wn, Hn = _normalize(W[t], H[t])
+                runs.append(NMFResult(
+                    W=Wn, H=Hn, loss=value, objective=float(history[-1]),
+                    loss_name=lossobj.name, history=history, n_iter=int(n_iter[t]),
+                    converged=bool(conv[t]), seed=seed,
+                    params=dict(params, restart=b, volume_lambda=lam), feature_names=fn,
+                    sample_names=sn, restart_objectives=np.array([float(history[-1])])))
+                continue
             history = np.asarray(hist[t], dtype=float)
             # the algorithms evaluate the exact loss of the final factors in float64 (KL
             # column by column; Frobenius by the expanded form, exactly near zero): no second
@@ -295,6 +343,11 @@ def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX
         _, H, _, _, _ = fit_ccd(Batch(Xv, mask), Wb, Hb, kl=lossobj.is_kl, **opts)
     H = np.ascontiguousarray(H[0])
     return H, lossobj.value(Xv, W, H, mask)
+
+
+def _volume_lambda(run0, volume, delta):
+    """λ of the volume penalty from run 0's plain KL fit."""
+    return volume * run0.loss / max(abs(log_volume(run0.W, delta)), 1e-12)
 
 
 def _check_run_ids(run_ids, restarts):
