@@ -157,6 +157,11 @@ def add_signatures(subparsers) -> None:
     a.add_argument("--reference", required=True, help="reference signature file or name")
     a.add_argument("--bootstrap", type=nonneg_int, default=0, help="resamples for 95 %% "
                    "intervals (default: 0)")
+    a.add_argument("--method", choices=("cosine", "likelihood"), default="cosine",
+                   help="selection of each sample's signatures: by reconstruction cosine "
+                   "(SigProfilerAssignment's rule) or by Poisson likelihood with an "
+                   "over-dispersion allowance (MuSiCal-like; slower, more accurate "
+                   "exposures) (default: %(default)s)")
     a.add_argument("--seed", type=nonneg_int, default=None)
     a.add_argument("-o", "--outdir", required=True)
     a.add_argument("-q", "--quiet", action="store_true")
@@ -374,7 +379,7 @@ def _run_assign(args) -> int:
     names = ["exposures.tsv", "cosine.tsv", "exposures.png"]
     out, paths = _outdir(args, names, [args.catalog, args.reference])
     res = sg.assign(_read_catalog(args.catalog), sg.reference(args.reference),
-                    bootstrap=args.bootstrap, seed=args.seed)
+                    bootstrap=args.bootstrap, seed=args.seed, method=args.method)
     if args.bootstrap:
         names += ["exposures_lower.tsv", "exposures_upper.tsv"]
     with output_set(out, names, command="nmfbio signatures assign"):

@@ -61,6 +61,13 @@ def test_extract_match_assign_plot(tmp_path, files, capsys):
     assigned = pd.read_csv(out3 / "exposures.tsv", sep="\t", index_col=0)
     assert set(assigned.columns[(assigned > 0).any()]) <= {"T1", "T2", "T3"}
     assert (out3 / "exposures_lower.tsv").is_file()
+    out4 = tmp_path / "assign_lik"
+    assert main(["signatures", "assign", str(cat_path), "--reference", str(ref_path),
+                 "--method", "likelihood", "-o", str(out4)]) == 0
+    lik = pd.read_csv(out4 / "exposures.tsv", sep="\t", index_col=0)
+    assert set(lik.columns[(lik > 0).any()]) <= {"T1", "T2", "T3"}
+    cat = pd.read_csv(cat_path, sep="\t", index_col=0)
+    assert ((lik.sum(axis=1) - cat.sum()).abs() / cat.sum()).max() < 0.05  # Poisson fit
 
     fig = tmp_path / "sigs.pdf"
     assert main(["signatures", "plot", str(out / "signatures.tsv"), "-o", str(fig)]) == 0
