@@ -51,20 +51,9 @@ def cohort(k=4, n=200, seed=0, active=(1, 3)):
 def typed_signatures(mutation_type, k, seed):
     """k signatures over a registered type's channels (DBS78, ID83, …), each concentrated
     on one or two of the type's channel groups, as the COSMIC DBS and ID signatures are."""
-    from nmfbio.io.mutation_types import mutation_type as lookup
+    from nmfbio.datasets.signature_cohorts import grouped_signatures
 
-    t = lookup(mutation_type)
-    rng = np.random.default_rng(seed)
-    groups = np.array(t.groups)
-    names = list(dict.fromkeys(t.groups))
-    sigs = []
-    for _ in range(k):
-        focus = rng.choice(names, size=rng.integers(1, 3), replace=False)
-        s = rng.dirichlet(np.where(np.isin(groups, focus), 3.0, 0.1) * 0.6)
-        s = 0.95 * s + 0.05 * rng.dirichlet(np.full(len(t), 2.0))  # no channel quite zero
-        sigs.append(s / s.sum())
-    return pd.DataFrame(np.array(sigs).T, index=list(t.labels),
-                        columns=[f"T{i + 1}" for i in range(k)])
+    return grouped_signatures(mutation_type, k, seed)
 
 
 def typed_cohort(mutation_type, k=3, n=100, seed=0, total=(200, 5000)):

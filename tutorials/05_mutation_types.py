@@ -43,6 +43,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 import nmfbio.signatures as sg
+from nmfbio.datasets.signature_cohorts import grouped_signatures
 from nmfbio.io import catalog_from_vcf, mutation_table, opportunities
 from nmfbio.io.mutation_types import mutation_type
 from nmfbio.model_selection.matching import cosine_matrix
@@ -127,17 +128,7 @@ assert int(catalogs["SBS96"].X.sum()) == 3 * (25 + 2)
 # %%
 def signatures_of(kind, k, seed):
     """k signatures of a type, each concentrated on one or two channel groups."""
-    t = mutation_type(kind)
-    r = np.random.default_rng(seed)
-    groups = np.array(t.groups)
-    names = list(dict.fromkeys(t.groups))
-    cols = []
-    for _ in range(k):
-        focus = r.choice(names, size=r.integers(1, 3), replace=False)
-        s = r.dirichlet(np.where(np.isin(groups, focus), 3.0, 0.1) * 0.6)
-        cols.append(0.95 * s + 0.05 * r.dirichlet(np.full(len(t), 2.0)))
-    return pd.DataFrame(np.array(cols).T, index=list(t.labels),
-                        columns=[f"{kind}-true{i + 1}" for i in range(k)])
+    return grouped_signatures(kind, k, seed, prefix=f"{kind}-true")
 
 
 def cohort(S, n, burden, seed):

@@ -16,8 +16,10 @@ COSMIC's, taken from an installed SigProfilerAssignment; nothing is bundled):
 * counts are negative binomial around the mixture (Gamma–Poisson with shape
   ``dispersion``; ``dispersion=None`` gives Poisson).
 
-The bundled real catalog is in :func:`nmfbio.datasets.breast21`; extraction is in
-:mod:`nmfbio.signatures`.
+:func:`grouped_signatures` draws signatures of any registered mutation type shaped like the
+COSMIC DBS and ID ones (concentrated on one or two channel groups), for tests and tutorials
+without COSMIC. The bundled real catalog is in :func:`nmfbio.datasets.breast21`; extraction
+is in :mod:`nmfbio.signatures`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pandas as pd
 from nmfbio._validation import check_seed
 from nmfbio.errors import NMFInputError
 
-__all__ = ["BREAST_PREVALENCE", "BREAST_SIGNATURES", "realistic_catalog"]
+__all__ = ["BREAST_PREVALENCE", "BREAST_SIGNATURES", "realistic_catalog", "grouped_signatures"]
 
 #: the signatures known to act in breast cancer, and the fraction of tumours each acts in
 #: (COSMIC v3.4 splits SBS40 into SBS40a/b/c; SBS40a is the flat signature of earlier
@@ -119,3 +121,29 @@ def realistic_catalog(signatures: pd.DataFrame, n_samples: int = 100, *, prevale
     catalog = pd.DataFrame(X, index=signatures.index, columns=columns)
     exposures = pd.DataFrame(E, index=columns, columns=names)
     return catalog, exposures, [columns[j] for j in hyper_idx]
+
+
+def grouped_signatures(mutation_type, k: int, seed, *, prefix: str = "T") -> pd.DataFrame:
+    """``k`` signatures over a registered type's channels, each concentrated on one or two
+    of its channel groups (as COSMIC's DBS and ID signatures are), no channel quite zero.
+
+    Examples
+    --------
+    >>> S = grouped_signatures("DBS78", 3, seed=0)
+    >>> S.shape, list(S.columns), bool(np.allclose(S.sum(), 1))
+    ((78, 3), ['T1', 'T2', 'T3'], True)
+    """
+    from nmfbio.io.mutation_types import mutation_type as lookup
+
+    t = lookup(mutation_type)
+    rng = np.random.default_rng(seed)
+    groups = np.array(t.groups)
+    names = list(dict.fromkeys(t.groups))
+    sigs = []
+    for _ in range(k):
+        focus = rng.choice(names, size=rng.integers(1, 3), replace=False)
+        s = rng.dirichlet(np.where(np.isin(groups, focus), 3.0, 0.1) * 0.6)
+        s = 0.95 * s + 0.05 * rng.dirichlet(np.full(len(t), 2.0))
+        sigs.append(s / s.sum())
+    return pd.DataFrame(np.array(sigs).T, index=list(t.labels),
+                        columns=[f"{prefix}{i + 1}" for i in range(k)])

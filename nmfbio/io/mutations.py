@@ -217,6 +217,25 @@ class Annotation:
         return "T" if plus == flipped else "U"
 
 
+def _table_lines(path):
+    """(line number, tab-separated fields) of a GTF/BED file, skipping blank, ``#``,
+    ``track`` and ``browser`` lines (gzip read too)."""
+    with open_text(path, errors="replace") as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.rstrip("\r\n")
+            if line.strip() and not line.startswith(("#", "track", "browser")):
+                yield number, line.split("\t")
+
+
+def _bed_span(fields, path, number, hint: str = "") -> tuple[int, int]:
+    """A BED line's 0-based half-open start/end as 1-based inclusive, or a located error."""
+    try:
+        return int(fields[1]) + 1, int(fields[2])
+    except ValueError:
+        raise FormatError(f"start/end {fields[1]!r}/{fields[2]!r} are not whole numbers"
+                          + hint, path, number, 2) from None
+
+
 def read_annotation(path, chrom_names: Iterable[str] | None = None) -> Annotation:
     """Read gene intervals with their strand from a GTF/GFF or a BED file.
 
@@ -249,36 +268,27 @@ def read_annotation(path, chrom_names: Iterable[str] | None = None) -> Annotatio
     """
     path = check_input_file(path, "a gene annotation (GTF or BED with strand)")
     rows: dict[str, list] = {"transcript": [], "gene": [], "bed": []}
-    with open_text(path, errors="replace") as f:
-        for number, raw in enumerate(f, 1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.startswith(("#", "track", "browser")):
+    for number, fields in _table_lines(path):
+        if len(fields) >= 9 and fields[3].isdigit() and fields[4].isdigit():
+            feature = fields[2]
+            if feature not in ("transcript", "gene"):
                 continue
-            fields = line.split("\t")
-            if len(fields) >= 9 and fields[3].isdigit() and fields[4].isdigit():
-                feature = fields[2]
-                if feature not in ("transcript", "gene"):
-                    continue
-                start, end, strand, col = int(fields[3]), int(fields[4]), fields[6], 7
-            elif len(fields) >= 6:
-                feature = "bed"
-                try:
-                    start, end = int(fields[1]) + 1, int(fields[2])
-                except ValueError:
-                    raise FormatError(f"start/end {fields[1]!r}/{fields[2]!r} are not whole "
-                                      "numbers (BED: chrom, start, end, name, score, strand)",
-                                      path, number, 2) from None
-                strand, col = fields[5], 6
-            else:
-                raise FormatError(f"{len(fields)} tab-separated column(s); a GTF has 9 "
-                                  "(strand in the 7th), a BED needs 6 (strand in the 6th)",
-                                  path, number)
-            if strand not in ("+", "-"):
-                raise FormatError(f"strand {strand!r} is not '+' or '-'; strand labels need "
-                                  "the gene's strand", path, number, col)
-            if end < start:
-                raise FormatError(f"end {end} before start {start}", path, number)
-            rows[feature].append((fields[0], strand, start, end))
+            start, end, strand, col = int(fields[3]), int(fields[4]), fields[6], 7
+        elif len(fields) >= 6:
+            feature = "bed"
+            start, end = _bed_span(fields, path, number,
+                                   " (BED: chrom, start, end, name, score, strand)")
+            strand, col = fields[5], 6
+        else:
+            raise FormatError(f"{len(fields)} tab-separated column(s); a GTF has 9 "
+                              "(strand in the 7th), a BED needs 6 (strand in the 6th)",
+                              path, number)
+        if strand not in ("+", "-"):
+            raise FormatError(f"strand {strand!r} is not '+' or '-'; strand labels need "
+                              "the gene's strand", path, number, col)
+        if end < start:
+            raise FormatError(f"end {end} before start {start}", path, number)
+        rows[feature].append((fields[0], strand, start, end))
     spans = rows["transcript"] or rows["gene"] or rows["bed"]
     if not spans:
         raise FormatError("no gene or transcript interval found (GTF: 'transcript' or "
@@ -463,25 +473,16 @@ def read_regions(path) -> dict:
     """
     path = check_input_file(path, "a BED file of target regions")
     spans: dict = {}
-    with open_text(path, errors="replace") as f:
-        for number, raw in enumerate(f, 1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            fields = line.split("\t")
-            if len(fields) < 3:
-                raise FormatError(f"{len(fields)} tab-separated column(s); BED needs chrom, "
-                                  "start, end", path, number)
-            try:
-                start, end = int(fields[1]) + 1, int(fields[2])
-            except ValueError:
-                raise FormatError(f"start/end {fields[1]!r}/{fields[2]!r} are not whole "
-                                  "numbers", path, number, 2) from None
-            if start < 1 or end < start - 1:
-                raise FormatError(f"start {fields[1]} / end {fields[2]}: BED needs "
-                                  "0 <= start <= end", path, number, 2)
-            if end >= start:  # an empty region (start == end in BED) covers nothing
-                spans.setdefault(fields[0], []).append((start, end))
+    for number, fields in _table_lines(path):
+        if len(fields) < 3:
+            raise FormatError(f"{len(fields)} tab-separated column(s); BED needs chrom, "
+                              "start, end", path, number)
+        start, end = _bed_span(fields, path, number)
+        if start < 1 or end < start - 1:
+            raise FormatError(f"start {fields[1]} / end {fields[2]}: BED needs "
+                              "0 <= start <= end", path, number, 2)
+        if end >= start:  # an empty region (start == end in BED) covers nothing
+            spans.setdefault(fields[0], []).append((start, end))
     if not spans:
         raise FormatError("no region found (BED: chrom, start, end)", path)
     return {chrom: _merge_spans(s) for chrom, s in spans.items()}

@@ -59,33 +59,41 @@ def _fit(R, y, cols):
     return w, _cos(R[:, cols] @ w, y)
 
 
-def _select(R, y, add_above, remove_below, max_rounds=50):
-    """Forward/backward selection of columns of R for the profile y."""
-    w, _ = nnls(R, y)
-    active = [int(j) for j in np.flatnonzero(w > 0)]
-    _, cos = _fit(R, y, active)
+def _bidirectional(score, active, candidates, add, remove, min_keep, max_rounds=50):
+    """Backward/forward selection: drop the member whose removal costs least while that
+    cost is below ``remove`` (keeping ``min_keep``), then add the candidate that gains most
+    if the gain is at least ``add``; until nothing changes. ``score(cols)`` is higher for
+    better fits; ``candidates(active)`` lists what may be added."""
+    current = score(active)
     for _ in range(max_rounds):
         changed = False
-        while len(active) > 1:  # backward: drop what does not pull its weight
-            trials = [(_fit(R, y, [a for a in active if a != j])[1], j) for j in active]
-            best_cos, drop = max(trials)
-            if cos - best_cos < remove_below:
+        while len(active) > min_keep:
+            best, drop = max((score([a for a in active if a != j]), j) for j in active)
+            if current - best < remove:
                 active.remove(drop)
-                cos = best_cos
+                current = best
                 changed = True
             else:
                 break
-        others = [j for j in range(R.shape[1]) if j not in active]
-        if others:  # forward: add what clearly helps
-            trials = [(_fit(R, y, active + [j])[1], j) for j in others]
-            best_cos, add = max(trials)
-            if best_cos - cos >= add_above:
-                active.append(add)
-                cos = best_cos
+        others = candidates(active)
+        if others:
+            best, new = max((score(active + [j]), j) for j in others)
+            if best - current >= add:
+                active.append(new)
+                current = best
                 changed = True
         if not changed:
             break
-    active.sort()
+    return sorted(active)
+
+
+def _select(R, y, add_above, remove_below):
+    """Cosine-based forward/backward selection of columns of R for the profile y."""
+    w, _ = nnls(R, y)
+    active = [int(j) for j in np.flatnonzero(w > 0)]
+    active = _bidirectional(lambda cols: _fit(R, y, cols)[1], active,
+                            lambda act: [j for j in range(R.shape[1]) if j not in act],
+                            add_above, remove_below, min_keep=1)
     w, cos = _fit(R, y, active)
     return active, w, cos
 
@@ -98,11 +106,10 @@ def _kl_fit(R, y, cols):
     return H[:, 0], float(value)
 
 
-def _select_likelihood(R, y, add_llr, remove_llr, max_rounds=50, n_candidates=8):
-    """Bidirectional selection on the Poisson likelihood: drop the signature whose removal
-    raises the KL loss least while that rise is below ``remove_llr``; add the one that
-    lowers it most while the drop is at least ``add_llr`` (candidates: those whose KL
-    gradient at the current fit is negative, the ``n_candidates`` steepest)."""
+def _select_likelihood(R, y, add_llr, remove_llr, n_candidates=8):
+    """Bidirectional selection on the Poisson likelihood (see the module docstring);
+    candidates for adding: the ``n_candidates`` signatures of steepest negative KL gradient
+    at the current fit."""
     w, _ = _kl_fit(R, y, list(range(R.shape[1])))
     active = [int(j) for j in np.flatnonzero(w > 1e-9 * max(y.sum(), 1.0))]
     w, loss = _kl_fit(R, y, active)
@@ -112,35 +119,18 @@ def _select_likelihood(R, y, add_llr, remove_llr, max_rounds=50, n_candidates=8)
     ok = model > 0
     dof = max(int(ok.sum()) - len(active), 1)
     phi = max(1.0, float(((y[ok] - model[ok]) ** 2 / model[ok]).sum()) / dof)
-    add_llr, remove_llr = add_llr * phi, remove_llr * phi
-    for _ in range(max_rounds):
-        changed = False
-        while active:
-            trials = [(_kl_fit(R, y, [a for a in active if a != j])[1], j) for j in active]
-            best, drop = min(trials)
-            if best - loss < remove_llr:
-                active.remove(drop)
-                loss = best
-                changed = True
-            else:
-                break
-        w, loss = _kl_fit(R, y, active)
-        model = R[:, active] @ w if active else np.zeros_like(y)
+
+    def candidates(act):
+        w, _ = _kl_fit(R, y, act)
+        model = R[:, act] @ w if act else np.zeros_like(y)
         ratio = np.divide(y, model, out=np.zeros_like(y), where=model > 0)
         ratio[(model <= 0) & (y > 0)] = 1e12
         grad = R.sum(axis=0) - R.T @ ratio
-        others = [j for j in np.argsort(grad) if grad[j] < 0 and j not in active]
-        trials = [(_kl_fit(R, y, active + [int(j)])[1], int(j))
-                  for j in others[:n_candidates]]
-        if trials:
-            best, add = min(trials)
-            if loss - best >= add_llr:
-                active.append(add)
-                loss = best
-                changed = True
-        if not changed:
-            break
-    active.sort()
+        return [int(j) for j in np.argsort(grad) if grad[j] < 0 and j not in act][
+            :n_candidates]
+
+    active = _bidirectional(lambda cols: -_kl_fit(R, y, cols)[1], active, candidates,
+                            add_llr * phi, remove_llr * phi, min_keep=0)
     w, _ = _kl_fit(R, y, active)
     model = R[:, active] @ w if active else np.zeros_like(y)
     return active, w, _cos(model, y)
