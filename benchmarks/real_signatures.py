@@ -26,7 +26,8 @@ then, for the flat signatures SBS3/SBS5/SBS40a, their share of the cohort's muta
 (issue 17): F1 ≥ SPE's on every generated cohort, ≥ 0.95 on the easy one, and SBS3/SBS5/
 SBS40a at cosine ≥ 0.90 where they carry ≥ 10 % of the mutations.
 
-nmfbio runs ``extract`` with its defaults (ranks 1–10, 100 restarts, ``normalize="gmm"``)
+nmfbio runs ``extract`` with its defaults (ranks 1–10, 100 restarts, ``normalize="gmm"``,
+``volume=1.0``)
 unless ``--restarts``/``--volume``/``--normalize`` say otherwise; SPE runs in
 ``--spe-python``'s environment (``/work/spe/bin/python`` when it exists) with ranks
 ``--spe-ranks`` (default 1–10), ``nmf_replicates`` = ``--spe-replicates`` (default 10: its own
@@ -124,8 +125,9 @@ def main(argv=None) -> None:
     ap.add_argument("--cohorts", nargs="+", default=["breast21", *COHORTS],
                     help="breast21 and/or generated cohort names")
     ap.add_argument("--restarts", type=int, default=100)
-    ap.add_argument("--normalize", default="gmm")
-    ap.add_argument("--volume", type=float, default=0.0)
+    ap.add_argument("--normalize", default="gmm", help="extract's normalize (default gmm)")
+    ap.add_argument("--volume", type=float, default=None,
+                    help="extract's volume (default: extract's own, 1.0)")
     ap.add_argument("--no-spe", action="store_true")
     ap.add_argument("--spe-python", default=None)
     ap.add_argument("--spe-ranks", nargs=2, type=int, default=(1, 10))
@@ -142,8 +144,9 @@ def main(argv=None) -> None:
     for line in machine_lines(spe):
         print("# " + line)
     print(f"# COSMIC: {source}; truth: {', '.join(BREAST_SIGNATURES)}")
+    vol = "1.0 (default)" if a.volume is None else a.volume
     print(f"# nmfbio: extract(ranks=1..10, restarts={a.restarts}, normalize={a.normalize!r}, "
-          f"volume={a.volume}, seed=0)")
+          f"volume={vol}, seed=0)")
     lo, hi = a.spe_ranks
     print("# SPE: " + (f"ranks {lo}-{hi}, nmf_replicates={a.spe_replicates}, cpu=2, "
                        "matrix_normalization gmm (its default)" if spe else f"not run: {why}"))
@@ -170,9 +173,10 @@ def main(argv=None) -> None:
     results = []
     for name, cat, planted, shares in cases:
         t = time.perf_counter()
+        extra = {} if a.volume is None else {"volume": a.volume}
         res = sg.extract(cat, ranks=range(1, 11), restarts=a.restarts, seed=0,
                          normalize=int(a.normalize) if a.normalize.isdigit() else a.normalize,
-                         volume=a.volume)
+                         **extra)
         secs = time.perf_counter() - t
         s = scores(planted, res.signatures)
         print(row(name, "nmfbio", res.rank, s, secs), flush=True)

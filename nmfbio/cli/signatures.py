@@ -12,6 +12,7 @@ from nmfbio._atomic import output_set
 from nmfbio.cli._common import (
     add_command,
     fraction,
+    nonneg_float,
     nonneg_int,
     positive_int,
     save_figure,
@@ -135,6 +136,10 @@ def add_signatures(subparsers) -> None:
                    help="scale hypermutated samples down before fitting: gmm (cutoff from "
                    "a mixture of the sample totals, at least 100 × channels), 100X, log2, "
                    "none, or a number of mutations; exposures are refitted on the raw counts "
+                   "(default: %(default)s)")
+    e.add_argument("--volume", type=nonneg_float, default=1.0,
+                   help="minimum-volume refinement of the consensus signatures (λ̃; 0: "
+                   "none): tightens flat, overlapping signatures such as SBS3/SBS5/SBS40 "
                    "(default: %(default)s)")
     e.add_argument("--reference", help="reference signature file to match against")
     e.add_argument("-q", "--quiet", action="store_true")
@@ -290,7 +295,8 @@ def _run_extract(args) -> int:
     cat = _read_catalog(args.catalog[0])
     res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
-                     seed=args.seed, rank=args.rank, normalize=_normalize(args.normalize))
+                     seed=args.seed, rank=args.rank, normalize=_normalize(args.normalize),
+                     volume=args.volume)
     from nmfbio.plot.signatures import save
 
     mres = sg.match(res.signatures, sg.reference(args.reference)) if args.reference else None

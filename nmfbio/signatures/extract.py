@@ -22,11 +22,14 @@ import pandas as pd
 from nmfbio._atomic import atomic_path
 from nmfbio._store import Stored
 from nmfbio._validation import check_seed, child_seeds
+from nmfbio._warn import warn
+from nmfbio.errors import ConvergenceWarning, NMFInputError
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, select_rank
 from nmfbio.signatures._catalog import catalog_frame, frame_type
 from nmfbio.signatures.normalize import normalize_catalog
 from nmfbio.solver import refit_H
+from nmfbio.solver.minvol import fit_minvol, volume_weight
 
 __all__ = ["ExtractionResult", "extract", "signature_names"]
 
@@ -107,6 +110,10 @@ class ExtractionResult(Stored):
         stab = ", ".join(f"{n} {s:.2f}" for n, s in self.stability.items())
         norm = self.params.get("normalization")
         said = f" Normalisation: {norm['note']}." if norm else ""
+        if self.params.get("volume"):
+            said += (f" Signatures tightened by a minimum-volume refit (volume λ̃ = "
+                     f"{self.params['volume']:g}, {self.params.get('volume_iterations', 0)} "
+                     "iterations; stability is that of the consensus before it).")
         return (f"{self.rank} de novo signatures from {self.catalog.shape[1]} samples "
                 f"({int(self.catalog.to_numpy().sum())} mutations). Rank rule: "
                 f"{self.selection.rule}.{said} Stability: {stab}. Median sample cosine "
@@ -168,7 +175,7 @@ class ExtractionResult(Stored):
 
 def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", repeats=3,
             cv_restarts=5, seed=None, rank=None, max_iter=1000, tol=1e-4,
-            normalize="gmm", volume=0.0) -> ExtractionResult:
+            normalize="gmm", volume=1.0) -> ExtractionResult:
     """Extract de novo mutational signatures, choosing their number.
 
     Parameters
@@ -197,11 +204,13 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
         SigProfilerExtractor does (:mod:`nmfbio.signatures.normalize`); the exposures are
         then refitted on the raw counts with the signatures fixed. What was done is in
         ``params["normalization"]`` and in the summary.
-    volume : float, default 0
-        λ̃ of minimum-volume NMF for the consensus runs (:mod:`nmfbio.solver.minvol`):
-        tightens the cone of signatures when no tumour is close to a pure one (flat,
-        overlapping SBS3/SBS5/SBS40). The rank is still chosen by plain KL
-        cross-validation. Slower (the volume phase takes hundreds of iterations).
+    volume : float, default 1.0
+        λ̃ of the minimum-volume refinement (:mod:`nmfbio.solver.minvol`): the consensus
+        signatures are refitted once with a log det(WᵀW + I) penalty, λ = λ̃ times the
+        ratio of the data fit to |log det| at the consensus (λ̃ = 1: the two terms of equal
+        size there). This tightens the cone when no tumour is close to a pure one (flat,
+        overlapping SBS3/SBS5/SBS40). 0 keeps the consensus as it is. The rank is chosen and
+        the stability measured before the refinement (plain KL).
 
     Returns
     -------
@@ -220,20 +229,25 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
     C = catalog_frame(catalog)
     seed = check_seed(seed)
     fitted, norm = normalize_catalog(C, normalize)
+    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or volume < 0:
+        raise NMFInputError(f"volume must be a number >= 0 (0: no refinement), got {volume!r}")
     sel, k, con = select_and_consensus(fitted, ranks, restarts, resample, repeats,
-                                       cv_restarts, seed, rank, max_iter, tol, volume=volume)
-    H = con.H
-    if norm["scaled"]:  # the exposures of the raw counts, signatures fixed
-        H, _ = refit_H(C.to_numpy(dtype=float), con.W, loss="kl", _warn=False)
+                                       cv_restarts, seed, rank, max_iter, tol)
+    W, H, refined = con.W, con.H, {}
+    if volume > 0:
+        W, refined = refine_volume(fitted.to_numpy(dtype=float), con.W, con.H, float(volume))
+    if norm["scaled"] or volume > 0:  # the exposures of the raw counts, signatures fixed
+        H, _ = refit_H(C.to_numpy(dtype=float), W, loss="kl", _warn=False)
     names = signature_names(k, C.attrs["mutation_type"])
-    sigs = pd.DataFrame(con.W, index=pd.Index(list(C.index), name="Type"), columns=names)
+    sigs = pd.DataFrame(W, index=pd.Index(list(C.index), name="Type"), columns=names)
     expo = pd.DataFrame(H.T, index=pd.Index(C.columns, name="Samples"), columns=names)
     params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
                   restarts=int(restarts),
                   resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
                   tol=float(tol), mutation_type=C.attrs["mutation_type"],
-                  normalization=norm, volume=float(volume))
+                  normalization=norm, volume=float(volume), **{
+                      k_: v for k_, v in refined.items() if k_ != "volume"})
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)
 
@@ -255,8 +269,26 @@ def write_tables(outdir, tables, result) -> list[Path]:
     return written
 
 
+#: stopping of the minimum-volume refinement of the consensus signatures
+VOLUME_TOL, VOLUME_MAX_ITER = 1e-6, 5000
+
+
+def refine_volume(X: np.ndarray, W: np.ndarray, H: np.ndarray, volume: float):
+    """The consensus signatures tightened by minimum-volume KL NMF (one fit from the
+    consensus W and its H, λ = λ̃·KL/|log det| there); returns W and what was done."""
+    lam = volume_weight(volume, X, W, H)
+    Wv, _, history, n_iter, converged = fit_minvol(X, W, H, lam=lam, tol=VOLUME_TOL,
+                                                   max_iter=VOLUME_MAX_ITER)
+    if not converged:
+        warn(f"the minimum-volume refinement stopped at {n_iter} iterations before its "
+             f"relative decrease fell below {VOLUME_TOL:g}; its signatures are used as they "
+             "are", ConvergenceWarning)
+    return Wv, dict(volume=float(volume), volume_lambda=lam, volume_iterations=int(n_iter),
+                    volume_converged=bool(converged))
+
+
 def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, seed, rank,
-                         max_iter, tol, volume=0.0):
+                         max_iter, tol):
     """The rank (chosen by CV + stability unless given) and the KL consensus at it: the
     recipe of :func:`extract`, shared with the joint extraction of several types."""
     s_rank, s_cons = child_seeds(seed, 2)
@@ -264,5 +296,5 @@ def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, see
                       max_iter=max_iter, tol=tol)
     k = sel.best if rank is None else int(rank)
     con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
-                    max_iter=max_iter, tol=tol, volume=volume)
+                    max_iter=max_iter, tol=tol)
     return sel, k, con

@@ -316,7 +316,7 @@ def test_renders_in_headless_chromium(report, tmp_path):
     assert found, "the page did not load in chromium"
     check = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&")
                        .replace("&lt;", "<").replace("&gt;", ">"))
-    assert check["images"] == n_img == 16
+    assert check["images"] == n_img == sum(n_fig for _, n_fig, _ in EXPECTED.values())
     assert check["decoded"] == n_img  # every embedded figure decoded
     assert check["sections"] == len(EXPECTED) and check["tables"] > 20
     assert check["title"] == f"Cohort {EVIL}"
