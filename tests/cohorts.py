@@ -68,3 +68,30 @@ def typed_cohort(mutation_type, k=3, n=100, seed=0, total=(200, 5000)):
     X = rng.poisson(S.to_numpy() @ E).astype(float)
     cat = pd.DataFrame(X, index=S.index, columns=[f"tumour{j}" for j in range(n)])
     return cat, S, pd.DataFrame(E.T, index=cat.columns, columns=S.columns)
+
+
+def flat_cohort(n=120, seed=2, flat=10.0):
+    """Four flat signatures (Dirichlet(flat) over the 96 channels); every tumour mixes three
+    of them, none is near a pure one (the cone's faces are touched, its vertices are not).
+    Returns the counts (channels × tumours) and the signatures (96 × 4 array)."""
+    rng = np.random.default_rng(seed)
+    S = rng.dirichlet(np.full(96, flat), 4).T
+    E = np.zeros((4, n))
+    for j in range(n):
+        idx = rng.choice(4, 3, replace=False)
+        w = rng.uniform(0.15, 1.0, 3)
+        E[idx, j] = w / w.sum()
+    E *= rng.gamma(4.0, 3000.0, n)
+    cat = pd.DataFrame(rng.poisson(S @ E), index=CHANNELS, columns=[f"t{j}" for j in range(n)])
+    return cat, S
+
+
+def min_matched_cosine(S, W):
+    """The lowest cosine among the one-to-one (Hungarian) matches of columns of S and W."""
+    from scipy.optimize import linear_sum_assignment
+
+    from nmfbio.model_selection.matching import cosine_matrix
+
+    C = cosine_matrix(np.asarray(S, dtype=float), np.asarray(W, dtype=float))
+    r, c = linear_sum_assignment(-C)
+    return float(C[r, c].min())

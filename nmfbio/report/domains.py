@@ -41,6 +41,13 @@ def _stability_result(stab: pd.DataFrame, sigs: pd.DataFrame, expo: pd.DataFrame
         threshold=DEFAULT_THRESHOLD)
 
 
+def _stability_plot(stab: pd.DataFrame, sigs: pd.DataFrame, expo: pd.DataFrame, names):
+    """The stability bars of ``stability.tsv``, one tick per signature name."""
+    ax = _stability_result(stab, sigs, expo).plot_stability()
+    ax.set_xticks(range(len(names)), [str(c) for c in names])
+    return ax
+
+
 def extract_section(folder: Path) -> Section:
     """``nmfbio signatures extract``: rank choice, stability, the profiles (with
     their reference matches when ``--reference`` was given) and the exposures."""
@@ -70,9 +77,8 @@ def extract_section(folder: Path) -> Section:
         sec.params["sample normalisation"] = note
     sec.figure(sel.plot(), "Rank selection: held-out and training error per entry and the "
                "lowest signature stability against the number of signatures.")
-    ax = _stability_result(stab, sigs, expo).plot_stability()
-    ax.set_xticks(range(k), [str(c) for c in sigs.columns])
-    sec.figure(ax, "Stability (cosine silhouette) of each signature across resampled "
+    sec.figure(_stability_plot(stab, sigs, expo, sigs.columns),
+               "Stability (cosine silhouette) of each signature across resampled "
                "restarts; numbers: restarts reproducing it at cosine ≥ 0.9.")
     notes = {str(c): f"stability {s:.2f}" for c, s in zip(sigs.columns, stab["stability"],
                                                          strict=True)}
@@ -90,9 +96,7 @@ def extract_section(folder: Path) -> Section:
     sec.figure(plot_exposures(expo, order="dominant"),
                "Mutations attributed to each signature per sample (samples grouped by their "
                "dominant signature).")
-    stab_shown = stab.copy()
-    stab_shown.index = sigs.columns
-    sec.table(stab_shown, "Stability of each signature.")
+    sec.table(stab.set_axis(sigs.columns), "Stability of each signature.")
     if pairs is not None:
         sec.table(pairs, "One-to-one (Hungarian) matches to the reference; match: cosine ≥ "
                   "0.9.")
@@ -140,16 +144,13 @@ def joint_section(folder: Path) -> Section:
                    f"The joint signatures' {t} profiles over the {len(mutation_type(t))} "
                    "channels (fraction of the signature's mutations of this type); corner: "
                    "the share of the signature's mutations in this type, and its stability.")
-    ax = _stability_result(stab, pd.concat(sigs_all), expo).plot_stability()
-    ax.set_xticks(range(k), [str(c) for c in shares.index])
-    sec.figure(ax, "Stability (cosine silhouette) of each joint signature across resampled "
+    sec.figure(_stability_plot(stab, pd.concat(sigs_all), expo, shares.index),
+               "Stability (cosine silhouette) of each joint signature across resampled "
                "restarts; numbers: restarts reproducing it at cosine ≥ 0.9.")
     sec.figure(plot_exposures(expo, order="dominant"),
                "Mutations of all types attributed to each signature per sample.")
     sec.table(shares, "Each joint signature's mutations by type (rows sum to 1).")
-    stab_shown = stab.copy()
-    stab_shown.index = shares.index
-    sec.table(stab_shown, "Stability of each joint signature.")
+    sec.table(stab.set_axis(shares.index), "Stability of each joint signature.")
     return sec
 
 

@@ -27,7 +27,7 @@ from nmfbio.errors import ConvergenceWarning, NMFInputError
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, select_rank
 from nmfbio.signatures._catalog import catalog_frame, frame_type
-from nmfbio.signatures.normalize import normalize_catalog
+from nmfbio.signatures.normalize import normalize_catalog, scale_factors
 from nmfbio.solver import refit_H
 from nmfbio.solver.minvol import fit_minvol, volume_weight
 
@@ -125,12 +125,7 @@ class ExtractionResult(Stored):
         norm = self.params.get("normalization") or {}
         totals = self.catalog.sum(axis=0).astype(float)
         scaled = set(norm.get("scaled", []))
-        cutoff = norm.get("cutoff")
-        fitted = totals.copy()
-        if norm.get("applied") == "log2":
-            fitted = fitted.where(totals < 2, np.log2(totals.where(totals >= 2, 2)))
-        elif cutoff is not None:
-            fitted = np.minimum(totals, cutoff)
+        fitted = totals * scale_factors(totals, norm.get("applied"), norm.get("cutoff"))
         table = pd.DataFrame({"mutations": totals, "fitted_as": fitted,
                               "scaled": [str(c) in scaled for c in totals.index]})
         table.index.name = "Samples"
@@ -246,8 +241,7 @@ def extract(catalog, ranks=range(1, 11), *, restarts=100, resample="poisson", re
                   resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
                   tol=float(tol), mutation_type=C.attrs["mutation_type"],
-                  normalization=norm, volume=float(volume), **{
-                      k_: v for k_, v in refined.items() if k_ != "volume"})
+                  normalization=norm, volume=float(volume), **refined)
     return ExtractionResult(signatures=sigs, exposures=expo, rank=k, selection=sel,
                             consensus=con, catalog=C, params=params)
 
@@ -277,13 +271,13 @@ def refine_volume(X: np.ndarray, W: np.ndarray, H: np.ndarray, volume: float):
     """The consensus signatures tightened by minimum-volume KL NMF (one fit from the
     consensus W and its H, λ = λ̃·KL/|log det| there); returns W and what was done."""
     lam = volume_weight(volume, X, W, H)
-    Wv, _, history, n_iter, converged = fit_minvol(X, W, H, lam=lam, tol=VOLUME_TOL,
-                                                   max_iter=VOLUME_MAX_ITER)
+    Wv, _, _, n_iter, converged = fit_minvol(X, W, H, lam=lam, tol=VOLUME_TOL,
+                                             max_iter=VOLUME_MAX_ITER)
     if not converged:
         warn(f"the minimum-volume refinement stopped at {n_iter} iterations before its "
              f"relative decrease fell below {VOLUME_TOL:g}; its signatures are used as they "
              "are", ConvergenceWarning)
-    return Wv, dict(volume=float(volume), volume_lambda=lam, volume_iterations=int(n_iter),
+    return Wv, dict(volume_lambda=lam, volume_iterations=int(n_iter),
                     volume_converged=bool(converged))
 
 

@@ -35,7 +35,8 @@ import pandas as pd
 from nmfbio._warn import warn
 from nmfbio.errors import DataWarning, NMFInputError
 
-__all__ = ["NORMALIZATIONS", "GMM_MIN_SAMPLES", "normalize_catalog", "gmm_cutoff"]
+__all__ = ["NORMALIZATIONS", "GMM_MIN_SAMPLES", "normalize_catalog", "gmm_cutoff",
+           "scale_factors"]
 
 #: the named methods (an integer cutoff is accepted too)
 NORMALIZATIONS = ("gmm", "100X", "log2", "none")
@@ -93,6 +94,26 @@ def gmm_cutoff(totals, n_channels: int) -> float:
     return float(max(np.floor(x.mean() + 2 * x.std()), 100 * n_channels))
 
 
+def scale_factors(totals, applied, cutoff) -> np.ndarray:
+    """The factor each sample's counts are multiplied by: ``cutoff / total`` above a cutoff,
+    ``log2(total) / total`` for ``applied="log2"`` (totals of at least 2), else 1.
+
+    Examples
+    --------
+    >>> scale_factors(np.array([100.0, 400.0]), "100X", 200.0).tolist()
+    [1.0, 0.5]
+    """
+    totals = np.asarray(totals, dtype=float)
+    factor = np.ones(len(totals))
+    if cutoff is not None:
+        over = totals > cutoff
+        factor[over] = cutoff / totals[over]
+    elif applied == "log2":
+        ok = totals >= 2
+        factor[ok] = np.log2(totals[ok]) / totals[ok]
+    return factor
+
+
 def normalize_catalog(catalog: pd.DataFrame, method="gmm") -> tuple[pd.DataFrame, dict]:
     """A catalog (channels × samples) with hypermutated samples scaled down.
 
@@ -145,13 +166,7 @@ def normalize_catalog(catalog: pd.DataFrame, method="gmm") -> tuple[pd.DataFrame
         if applied < 1:
             raise NMFInputError(f"a normalize cutoff must be at least 1, got {applied}")
         cutoff = float(applied)
-    factor = np.ones(n_samples)
-    if cutoff is not None:
-        over = totals > cutoff
-        factor[over] = cutoff / totals[over]
-    elif applied == "log2":
-        ok = totals >= 2
-        factor[ok] = np.log2(totals[ok]) / totals[ok]
+    factor = scale_factors(totals, applied, cutoff)
     scaled_names = [str(c) for c, f in zip(catalog.columns, factor, strict=True) if f < 1]
     what = {"gmm": "the gmm cutoff", "100X": "100 × the channels"}.get(str(applied), "the cutoff")
     if cutoff is not None:

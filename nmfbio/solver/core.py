@@ -22,7 +22,7 @@ from nmfbio.solver.algorithms import fit_ccd, fit_hals
 from nmfbio.solver.batch import Batch
 from nmfbio.solver.init import INITS, initialize
 from nmfbio.solver.losses import LOSSES, get_loss
-from nmfbio.solver.minvol import DEFAULT_DELTA, fit_minvol, log_volume
+from nmfbio.solver.minvol import DEFAULT_DELTA, fit_minvol, log_volume, volume_lambda
 from nmfbio.solver.resample import RESAMPLERS
 from nmfbio.solver.resample import resample as resample_data
 from nmfbio.solver.result import NMFResult
@@ -186,11 +186,12 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
         params.update(algorithm="ccd+minvol", volume=volume, volume_delta=volume_delta)
         selected0 = range(restarts) if run_ids is None else _check_run_ids(run_ids, restarts)
         if 0 not in selected0:  # λ comes from run 0's plain fit, whatever is fitted here
-            lam = _volume_lambda(nmf_runs(
+            run0 = nmf_runs(
                 X, rank, loss="kl", l1_H=l1_H, mask=mask if masks is None else masks,
                 init=init, W_init=W_init, H_init=H_init, restarts=restarts,
                 max_iter=max_iter, tol=tol, seed=seed, resample=resample, run_ids=[0],
-                _warn=False)[0], volume, volume_delta)
+                _warn=False)[0]
+            lam = volume_lambda(volume, run0.loss, run0.W, volume_delta)
     fn = None if feature_names is None else np.asarray([str(x) for x in feature_names], object)
     sn = None if sample_names is None else np.asarray([str(x) for x in sample_names], object)
 
@@ -234,9 +235,8 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
             if volume > 0:
                 Xt, Mt = batch.data(t), batch.mask(t)
                 if lam is None:  # run 0, the first of the first batch
-                    Wn, Hn = _normalize(W[t], H[t])
-                    lam = volume * float(hist[t][-1] - l1_H * H[t].sum()) / max(
-                        abs(log_volume(Wn, volume_delta)), 1e-12)
+                    lam = volume_lambda(volume, float(hist[t][-1] - l1_H * H[t].sum()),
+                                        _normalize(W[t], H[t])[0], volume_delta)
                 W[t], H[t], hist_v, it_v, conv[t] = fit_minvol(
                     Xt, W[t], H[t], lam=lam, delta=volume_delta, l1_H=l1_H, mask=Mt,
                     max_iter=max_iter, tol=tol)
@@ -343,11 +343,6 @@ def refit_H(X, W, *, loss="frobenius", l1_H=0.0, mask=None, max_iter=DEFAULT_MAX
         _, H, _, _, _ = fit_ccd(Batch(Xv, mask), Wb, Hb, kl=lossobj.is_kl, **opts)
     H = np.ascontiguousarray(H[0])
     return H, lossobj.value(Xv, W, H, mask)
-
-
-def _volume_lambda(run0, volume, delta):
-    """λ of the volume penalty from run 0's plain KL fit."""
-    return volume * run0.loss / max(abs(log_volume(run0.W, delta)), 1e-12)
 
 
 def _check_run_ids(run_ids, restarts):

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from nmfbio.solver.losses import KL
 
-__all__ = ["fit_minvol", "volume_weight", "log_volume", "DEFAULT_DELTA"]
+__all__ = ["fit_minvol", "volume_weight", "volume_lambda", "log_volume", "DEFAULT_DELTA"]
 
 #: δ in log det(WᵀW + δ I) (MuSiCal's default)
 DEFAULT_DELTA = 1.0
@@ -60,55 +60,53 @@ def log_volume(W: np.ndarray, delta: float = DEFAULT_DELTA) -> float:
     return float(value)
 
 
+def volume_lambda(lam_tilde: float, fit: float, W0, delta: float = DEFAULT_DELTA) -> float:
+    """λ from λ̃ and the data fit ``fit`` = KL(X | W₀H₀) of a fit with parts W₀ (columns on
+    the simplex): ``λ̃ · fit / |log det(W₀ᵀW₀ + δ I)|``."""
+    return float(lam_tilde * fit / max(abs(log_volume(W0, delta)), 1e-12))
+
+
 def volume_weight(lam_tilde: float, X, W0, H0, mask=None, delta: float = DEFAULT_DELTA):
-    """λ from λ̃: ``λ̃ · KL(X | W₀H₀) / |log det(W₀ᵀW₀ + δ I)|`` (W₀ columns on the
-    simplex)."""
-    vol = abs(log_volume(W0, delta))
-    fit = KL().value(X, W0, H0, mask)
-    return float(lam_tilde * fit / max(vol, 1e-12))
-
-
-def _model_at(X, W, H):
-    """(WH) where it is needed: dense everywhere, sparse at stored entries (CSR order)."""
-    if not sp.issparse(X):
-        return W @ H
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    return np.einsum("ij,ji->i", W[rows], H[:, X.indices])
+    """λ from λ̃ at the fit (W₀, H₀) of X: :func:`volume_lambda` of its KL loss."""
+    return volume_lambda(lam_tilde, KL().value(X, W0, H0, mask), W0, delta)
 
 
 def _ratio(X, W, H, mask):
-    """X / (WH) as an operator: dense array (zero where masked), or a CSR matrix."""
-    Y = np.maximum(_model_at(X, W, H), 1e-300)
+    """X / (WH) as an operator: dense array (zero where masked), or a CSR matrix with the
+    model evaluated at the stored entries only."""
     if sp.issparse(X):
-        values = X.data / Y
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        model = np.einsum("ij,ji->i", W[rows], H[:, X.indices])
+        values = X.data / np.maximum(model, 1e-300)
         if mask is not None:  # held-out stored entries count for nothing
-            values = values * mask[np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)),
-                                   X.indices]
+            values = values * mask[rows, X.indices]
         return sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape)
-    R = X / Y
+    R = X / np.maximum(W @ H, 1e-300)
     if mask is not None:
         R = R * mask
     return R
 
 
+def _root(p, q, b):
+    """The positive root w of 2p w² + q w − b = 0 (computed without cancellation), and
+    s = sqrt(q² + 8pb)."""
+    s = np.sqrt(q * q + 8 * p * b)
+    return np.where(q >= 0, 2 * b / np.maximum(q + s, 1e-300), (s - q) / (4 * p)), s
+
+
 def _column_multipliers(p, q0, b, n_newton=50):
     """μ (one per column) with Σᵢ w(q0 + μ) = 1 for w the positive root of
     2p w² + q w − b = 0; and the resulting W."""
-    m, r = p.shape
     mu = np.max(b - 2 * p - q0, axis=0)  # some w ≥ 1 there: the column sums ≥ 1
     for _ in range(n_newton):
-        q = q0 + mu
-        s = np.sqrt(q * q + 8 * p * b)
-        w = np.where(q >= 0, 2 * b / np.maximum(q + s, 1e-300), (s - q) / (4 * p))
+        w, s = _root(p, q0 + mu, b)
         phi = w.sum(axis=0) - 1.0
         dphi = -(w / np.maximum(s, 1e-300)).sum(axis=0)
         step = phi / np.minimum(dphi, -1e-300)
         mu = mu - step
         if np.all(np.abs(phi) <= 1e-13):
             break
-    q = q0 + mu
-    s = np.sqrt(q * q + 8 * p * b)
-    w = np.where(q >= 0, 2 * b / np.maximum(q + s, 1e-300), (s - q) / (4 * p))
+    w, _ = _root(p, q0 + mu, b)
     return w / w.sum(axis=0)  # the last Newton residual (≤ 1e-13) removed
 
 
@@ -149,8 +147,7 @@ def fit_minvol(X, W, H, *, lam, delta=DEFAULT_DELTA, l1_H=0.0, mask=None, max_it
     H = np.maximum(np.asarray(H, dtype=float), _FLOOR)
     scale = W.sum(axis=0)
     W, H = W / scale, H * scale[:, None]
-    m, n = X.shape
-    r = W.shape[1]
+    m, r = W.shape
     eye = delta * np.eye(r)
     kl = KL()
     weight = mask.astype(float) if mask is not None else None

@@ -6,38 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
+from cohorts import flat_cohort, min_matched_cosine
 
 from nmfbio.errors import NMFInputError
-from nmfbio.model_selection.matching import cosine_matrix
 from nmfbio.solver import nmf, nmf_runs
 from nmfbio.solver.losses import KL
 from nmfbio.solver.minvol import fit_minvol, log_volume
 
 
-def _no_pure_samples(n=150, seed=0, flat=10.0):
-    """Four flat signatures; every sample mixes three of them (none is near a vertex, so the
-    data do not pin the cone down; its faces are touched)."""
-    rng = np.random.default_rng(seed)
-    S = rng.dirichlet(np.full(96, flat), 4).T
-    E = np.zeros((4, n))
-    for j in range(n):
-        idx = rng.choice(4, 3, replace=False)
-        w = rng.uniform(0.15, 1.0, 3)
-        E[idx, j] = w / w.sum()
-    E *= rng.gamma(4.0, 3000.0, n)
-    return rng.poisson(S @ E).astype(float), S
-
-
-def _min_cosine(S, W):
-    C = cosine_matrix(S, W)
-    r, c = linear_sum_assignment(-C)
-    return float(C[r, c].min())
-
-
 @pytest.fixture(scope="module")
 def planted():
-    return _no_pure_samples(n=120, seed=2)
+    cat, S = flat_cohort(n=120, seed=2)
+    return cat.to_numpy(dtype=float), S
 
 
 def test_objective_never_increases_and_parts_stay_on_the_simplex(planted):
@@ -61,8 +41,8 @@ def test_volume_recovers_flat_signatures_plain_nmf_blurs(planted):
     with pytest.warns(Warning, match="max_iter"):  # the volume phase converges slowly
         mv = nmf(X, 4, loss="kl", seed=0, restarts=2, max_iter=1500, tol=1e-6, volume=0.5)
     # measured: plain 0.971, volume 0.996
-    assert _min_cosine(S, plain.W) < 0.98
-    assert _min_cosine(S, mv.W) > 0.99
+    assert min_matched_cosine(S, plain.W) < 0.98
+    assert min_matched_cosine(S, mv.W) > 0.99
     assert log_volume(mv.W) < log_volume(plain.W)
     assert mv.loss < 1.02 * plain.loss  # the data still fit
     assert mv.objective == pytest.approx(
