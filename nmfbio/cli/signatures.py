@@ -459,7 +459,9 @@ def _read_opportunities(path):
 
     path = check_input_file(path, "an opportunities TSV (Context, Count)")
     try:
-        frame = pd.read_csv(path, sep="\t", index_col=0, comment="#")
+        # as text, so that an error quotes the cell as written
+        frame = pd.read_csv(path, sep="\t", index_col=0, comment="#", dtype=str,
+                            keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:
         raise FormatError(f"not a TSV of Context and Count: {exc}", path) from None
     if frame.shape[1] != 1:
@@ -469,7 +471,9 @@ def _read_opportunities(path):
     counts = pd.to_numeric(frame.iloc[:, 0], errors="coerce")
     if counts.isna().any():
         row = int(counts.isna().to_numpy().argmax())
-        raise FormatError(f"count {frame.iloc[row, 0]!r} is not a number", path, row + 2, 2)
+        cell = frame.iloc[row, 0]
+        what = "is missing" if pd.isna(cell) or cell == "" else f"{cell!r} is not a number"
+        raise FormatError(f"count {what}", path, row + 2, 2)
     return counts
 
 

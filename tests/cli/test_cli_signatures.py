@@ -203,3 +203,31 @@ def test_joint_extraction_from_several_catalogs(tmp_path, capsys):
     assert main(["signatures", "extract", *map(str, paths), "--reference", "x.tsv", "-o",
                  str(tmp_path / "j2")]) == 2
     assert "after a joint extraction run 'nmfbio signatures match" in capsys.readouterr().err
+
+
+def test_opportunities_and_convert_refuse_hostile_files(tmp_path, capsys):
+    spmg = Path(__file__).parents[1] / "data" / "spmg"
+    fasta = tmp_path / "genome.fa"
+    fasta.write_bytes((spmg / "genome.fa").read_bytes())
+    before = fasta.read_bytes()
+    assert main(["signatures", "opportunities", str(fasta), "-o", str(fasta)]) == 2
+    assert fasta.read_bytes() == before  # the output may never be an input
+    sigs = realistic_signatures(2, seed=1)
+    sigs.to_csv(tmp_path / "sigs.tsv", sep="\t", index_label="Type")
+    good = tmp_path / "genome.tsv"
+    assert main(["signatures", "opportunities", str(fasta), "-o", str(good)]) == 0
+    capsys.readouterr()
+    for name, text, match in [
+        ("three.tsv", "Context\tCount\tExtra\nACA\t1\t2\n", "3 columns; an opportunities"),
+        ("nan.tsv", "Context\tCount\nACA\tnan\n", "line 2, column 2: count 'nan'"),
+        ("cut.tsv", "Context\tCount\nACA", "line 2, column 2: count is missing"),
+    ]:
+        (tmp_path / name).write_text(text)
+        assert main(["signatures", "convert", str(tmp_path / "sigs.tsv"), "--source",
+                     str(tmp_path / name), "--target", str(good), "-o",
+                     str(tmp_path / "out.tsv")]) == 2
+        assert match in capsys.readouterr().err, name
+    assert not (tmp_path / "out.tsv").exists()
+    assert main(["signatures", "convert", str(tmp_path / "sigs.tsv"), "--source", str(good),
+                 "--target", str(good), "-o", str(good)]) == 2
+    assert good.read_text().startswith("Context\tCount")
