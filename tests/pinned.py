@@ -25,16 +25,18 @@ def fingerprint() -> str:
     import numba
     import scipy
 
-    cpu = ""
+    cpu, simd = "", ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and not cpu:
                 cpu = line.split(":", 1)[1].strip()
-                break
+            if line.startswith("flags") and not simd:  # the vector width numba compiles for
+                flags = set(line.split(":", 1)[1].split())
+                simd = next((f for f in ("avx512f", "avx2", "avx") if f in flags), "sse")
     except OSError:
         pass
-    return (f"{platform.machine()} {cpu} | numpy {np.__version__} scipy {scipy.__version__} "
-            f"numba {numba.__version__}")
+    return (f"{platform.machine()} {cpu} {simd} | numpy {np.__version__} "
+            f"scipy {scipy.__version__} numba {numba.__version__}")
 
 
 def compute() -> dict[str, np.ndarray]:

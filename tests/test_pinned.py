@@ -13,7 +13,10 @@ of the compiled KL path reduce in another order (other vector widths), so KL fac
 by more than the last bits: measured 2026-12-04 on an AMD EPYC against pins taken on an
 Intel Xeon (same numpy/scipy/numba), up to 2.6e-7 of each array's largest value for the KL
 fits, consensus and extraction, 1.6e-10 relative for the KL objective, 3.7e-9 for the
-stabilities; Frobenius, rank selection, programs and assemblies within 1e-15. There the
+stabilities; Frobenius, rank selection, programs and assemblies within 1e-15. The model
+name alone does not tell the machines apart: on 2026-12-06 an "AMD EPYC" without AVX-512
+differed from the pins of an "AMD EPYC" with it by 3.2e-8 (KL W), so the fingerprint also
+names the widest vector extension (avx512f / avx2 / avx / sse). There the
 arrays are compared to 1e-5 of their largest value and the objectives to 1e-8 relative: a
 moved line of code that changes a result still fails, a CPU does not."""
 
