@@ -93,7 +93,7 @@ print(f"{int(per_tumour.sum())} substitutions; per tumour from {int(per_tumour.m
 # by held-out cross-validation plus stability (`nmfbio.select_rank`); then, at that rank, a
 # consensus over restarts that are each fitted to a Poisson-resampled copy of the catalog,
 # so a signature counts only if it survives the counting noise. Here ranks 1–8 with 50
-# consensus restarts (about 3 s); for a study use `ranks=range(1, 11)` (or more for large
+# consensus restarts (about 3 s); for a study use `ranks=range(1, 16)` (or more for large
 # cohorts) and `restarts=100` or more.
 #
 # One of these tumours (PD4120a) carries 70,690 substitutions, seven times the next one:

@@ -121,7 +121,7 @@ assert int(catalogs["SBS96"].X.sum()) == 3 * (25 + 2)
 # Real DBS and ID signatures are concentrated on one or two channel groups (DBS1 on
 # `CC>TT`, ID1 on 1-bp T insertions in long runs). Cohorts of 150 tumours with four such
 # signatures each are generated, extracted with `sg.extract` (the mutation type is read from
-# the labels) and compared with the truth. Production settings: `ranks=range(1, 11)`,
+# the labels) and compared with the truth. Production settings: `ranks=range(1, 16)`,
 # `restarts=100` (the defaults).
 
 

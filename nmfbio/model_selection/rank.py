@@ -3,7 +3,8 @@
 For each candidate rank, random entries of X are held out ("speckled" hold-out; Wold 1978,
 Owen & Perry 2009, as used for NMF by Kanagal & Sindhwani 2010), the model is fitted on the
 rest with the solver's mask from several seeds, and the error on the held-out entries is
-measured in the model's own loss (mean per held-out entry, best seed per repeat). The same
+measured in the model's own loss (the median over held-out entries of each entry's loss,
+best seed per repeat: :func:`heldout_error` says why not the mean). The same
 masks are used for every rank, so ranks are compared pair-wise, repeat by repeat. The same
 runs — every repeat and seed, each on its own 1 − holdout of the data — are then aligned as
 in :func:`nmfbio.consensus`, and the cosine silhouette of each component's cluster is the
@@ -12,9 +13,14 @@ rank's stability. Runs that stopped at ``max_iter`` and runs stuck in a poor loc
 all fitted on the same number of observed entries) are left out of the clusters: their
 parts are not a different answer of the model but a failed fit, and one such run of 15 can
 pull a rank's stability from 0.99 to 0.67. The recommended rank is the smallest rank whose
-mean held-out error is within one standard error (of the paired difference) of the best
-rank's and whose components are all stable; the rule and the evidence are reported with the
-result.
+held-out error (averaged over the repeats) is within one standard error (of the paired
+difference) of the best
+rank's and whose components are all stable; when no such rank is stable (real tumour
+catalogs: many processes, some rare), the rank of the smallest held-out error, since
+stability then cannot vouch for the parsimony of a smaller one (on 100-tumour subsets of 560
+breast cancers the smallest rank within one standard error recovered 2-3 of the 8 known
+breast signatures where the minimum recovered 5-6). The rule and the evidence are reported
+with the result.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from nmfbio.model_selection.consensus import DEFAULT_THRESHOLD, cluster_runs
 from nmfbio.solver import get_loss, nmf_runs
 
 __all__ = ["RankSelection", "RankPlan", "select_rank", "plan_rank_selection", "score_rank",
-           "decide_rank", "speckled_masks", "poor_runs", "POOR_RUN_RATIO"]
+           "decide_rank", "speckled_masks", "poor_runs", "heldout_error", "POOR_RUN_RATIO"]
 
 #: a run whose objective exceeds this many times the median of its rank's runs is a poor
 #: local minimum and is left out of the stability clusters
@@ -65,7 +71,8 @@ class RankSelection(Stored):
     rule : str
         Why ``best`` was chosen.
     test_errors, train_errors : ndarray of shape (n_ranks, repeats)
-        Mean loss per held-out / observed entry, per rank and repeat.
+        Median loss per held-out entry / mean loss per observed entry, per rank and
+        repeat.
     params : dict
     """
 
@@ -303,8 +310,9 @@ def score_rank(plan: RankPlan, i: int) -> dict:
     Returns
     -------
     dict
-        ``rank``; ``train``, ``test`` (ndarray of shape (repeats,): mean loss per observed /
-        held-out entry, best seed per repeat); ``stability`` (lowest component stability);
+        ``rank``; ``train``, ``test`` (ndarray of shape (repeats,): mean loss per observed
+        entry / median loss per held-out entry, best seed per repeat); ``stability``
+        (lowest component stability);
         ``n_stable``; ``unconverged`` (runs that stopped at max_iter); ``poor`` (runs in a
         poor local minimum). Both kinds are left out of the stability clusters.
 
@@ -320,7 +328,6 @@ def score_rank(plan: RankPlan, i: int) -> dict:
     lossobj = get_loss(p["loss"])
     repeats, restarts, masks, Xm = p["repeats"], p["restarts"], plan.masks, plan.X
     r = plan.ranks[i]
-    n_test = (~masks).reshape(repeats, -1).sum(axis=1)
     n_train = masks.reshape(repeats, -1).sum(axis=1)
     runs = nmf_runs(Xm, r, loss=lossobj.name, mask=np.repeat(masks, restarts, axis=0),
                     restarts=repeats * restarts, init="random", max_iter=p["max_iter"],
@@ -331,7 +338,8 @@ def score_rank(plan: RankPlan, i: int) -> dict:
         group = runs[j * restarts:(j + 1) * restarts]
         best = min(group, key=lambda res: res.objective)
         train[j] = best.loss / n_train[j]
-        test[j] = lossobj.value(Xm, best.W, best.H, ~masks[j]) / n_test[j]
+        held = ~masks[j]
+        test[j] = heldout_error(lossobj, Xm[held], (best.W @ best.H)[held])
     # every run sees the same number of observed entries, so objectives compare
     mean = float(Xm[masks[0]].mean())
     null = lossobj.value(Xm, np.full((Xm.shape[0], 1), mean), np.ones((1, Xm.shape[1])),
@@ -345,6 +353,40 @@ def score_rank(plan: RankPlan, i: int) -> dict:
     return dict(rank=r, train=train, test=test, stability=float(np.min(stability)),
                 n_stable=int((stability >= p["threshold"]).sum()),
                 unconverged=int((~converged).sum()), poor=int(poor.sum()))
+
+
+def heldout_error(lossobj, x: np.ndarray, y: np.ndarray) -> float:
+    """The held-out error of one fit: the median over the held-out entries of the per-entry
+    loss of data ``x`` against model ``y``.
+
+    The median, not the mean: a component concentrated on a few channels leaves a sample's
+    weight on it unconstrained when exactly those entries are held out, and the masked fit
+    can then predict thousands where the data hold tens. Such entries are an artefact of
+    the hold-out, not evidence about the rank, and on real tumour catalogs a handful of
+    them decided the mean (measured on 100-tumour subsets of 560 breast cancers: mean
+    held-out KL per entry 1.1 at rank 8 and 14.8 at rank 8 of another subset, where the
+    median was 0.40 and 0.41; one entry predicted 31,290 for an observed 194). The median
+    ranks the same on clean data (planted ranks are found as before).
+
+    Parameters
+    ----------
+    lossobj : Loss
+        From :func:`nmfbio.solver.get_loss`.
+    x, y : ndarray of shape (n_held_out,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfbio.solver import get_loss
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> heldout_error(get_loss("frobenius"), x, x + [0, 0, 0, 0, 1000])
+    0.0
+    """
+    return float(np.median(lossobj.entries(x, y)))
 
 
 def poor_runs(objectives, null_loss):
@@ -418,14 +460,15 @@ def decide_rank(params: dict, scores) -> RankSelection:
     ok = within & stable
     if ok.any():
         best = ranks[int(np.flatnonzero(ok)[0])]
-        rule = (f"smallest rank whose held-out {lossname} error is within one standard "
+        rule = (f"smallest rank whose median held-out {lossname} error is within one standard "
                 f"error of the minimum (rank {ranks[k_min]}) and whose components are all "
                 f"stable (silhouette ≥ {threshold:g})")
-    else:
-        best = ranks[int(np.flatnonzero(within)[0])]
+    else:  # stability cannot vouch for a smaller rank: report the best-predicting one
+        best = ranks[k_min]
         rule = (f"no rank within one standard error of the minimum (rank {ranks[k_min]}) has "
-                f"all components stable (silhouette ≥ {threshold:g}); the smallest rank within "
-                "one standard error is reported — treat its unstable components with care")
+                f"all components stable (silhouette ≥ {threshold:g}); the rank of the smallest "
+                f"median held-out {lossname} error is reported — treat its unstable "
+                "components with care")
     table = pd.DataFrame({
         "train_error": train.mean(axis=1), "test_error": mean_test, "test_se": se,
         "stability": stab, "n_stable": n_stable, "within_1se": within, "stable": stable,

@@ -111,8 +111,8 @@ class JointExtractionResult(Stored):
                 f"Mutations by type: {rows}.")
 
 
-def extract_joint(catalogs: Mapping, ranks=range(1, 11), *, weights: str = "counts",
-                  restarts=100, resample="poisson", repeats=3, cv_restarts=5, seed=None,
+def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "counts",
+                  restarts=100, resample="poisson", repeats=6, cv_restarts=5, seed=None,
                   rank=None, max_iter=1000, tol=1e-4) -> JointExtractionResult:
     """Extract signatures of several mutation types at once, with shared exposures.
 

@@ -47,6 +47,18 @@ class Loss:
         """
         raise NotImplementedError
 
+    def entries(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The loss of each entry: data ``x`` against model ``y`` (1-D arrays of the same
+        length), in float64; their sum is :meth:`value` over those entries.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> get_loss("frobenius").entries(np.array([1.0, 3.0]), np.array([1.0, 1.0])).tolist()
+        [0.0, 2.0]
+        """
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -76,6 +88,10 @@ class Frobenius(Loss):
         if mask is not None:
             R = R[mask]
         return 0.5 * float(np.sum(R * R))
+
+    def entries(self, x, y):
+        r = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+        return 0.5 * r * r
 
 
 class KL(Loss):
@@ -111,6 +127,15 @@ class KL(Loss):
             Y = Y.ravel()
         keep = X > 0
         return _kl_terms(X[keep], Y[keep]) + float(Y.sum())
+
+    def entries(self, x, y):
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        out = y.copy()
+        pos = x > 0
+        xp, yp = x[pos], np.maximum(y[pos], EPS32)
+        out[pos] = xp * np.log(xp / yp) - xp + y[pos]
+        return out
 
 
 def _stored_and_model(X, W, H):
