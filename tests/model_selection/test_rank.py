@@ -120,3 +120,38 @@ def test_natural_poor_local_minimum_on_a_signature_cohort(monkeypatch):
     assert score["rank"] == 4 and score["poor"] == 1 and score["stability"] > 0.95
     monkeypatch.setattr(rank_mod, "POOR_RUN_RATIO", np.inf)  # the old behaviour
     assert score_rank(plan, 3)["stability"] < 0.8
+
+
+def test_heldout_error_is_the_median_entry_loss():
+    """One held-out entry predicted in the thousands (a component whose weight in that sample
+    no observed entry constrains) does not decide the error; the per-entry losses are the
+    loss's own (their sum is Loss.value)."""
+    from nmfbio.model_selection.rank import heldout_error
+    from nmfbio.solver import get_loss
+
+    kl = get_loss("kl")
+    rng = np.random.default_rng(0)
+    x = rng.poisson(50.0, size=999).astype(float)
+    good = heldout_error(kl, x, np.full(999, 50.0))
+    spiked = np.full(999, 50.0)
+    spiked[0] = 31290.0  # measured on a real breast catalog: data 194, model 31,290
+    assert heldout_error(kl, x, spiked) == pytest.approx(good, rel=0.01)
+    assert kl.entries(x, spiked).mean() > 30 * kl.entries(x, np.full(999, 50.0)).mean()
+    W, H = rng.random((20, 3)), rng.random((3, 30))
+    X = rng.poisson(W @ H * 10).astype(float)
+    for name in ("kl", "frobenius"):
+        loss = get_loss(name)
+        assert loss.entries(X.ravel(), (W @ H).ravel()).sum() == pytest.approx(
+            loss.value(X, W, H), rel=1e-12)
+
+
+def test_without_a_stable_rank_the_cv_minimum_is_reported():
+    params = dict(ranks=[1, 2, 3, 4], repeats=3, threshold=0.8, loss="kl")
+    means = [5.0, 2.0, 1.9, 1.85]  # ranks 2-4 within one SE of rank 4, none stable
+    scores = [dict(test=m + np.array([-0.2, 0.0, 0.2]) * (i + 1), train=np.ones(3),
+                   stability=0.3, n_stable=1, unconverged=0) for i, m in enumerate(means)]
+    sel = rank_mod.decide_rank(params, scores)
+    assert sel.best == 4 and "smallest median held-out kl error is reported" in sel.rule
+    scores[1] = dict(scores[1], stability=0.9, n_stable=2)  # rank 2 stable, within 1 SE
+    sel = rank_mod.decide_rank(params, scores)
+    assert sel.best == 2 and sel.rule.startswith("smallest rank whose median held-out")
