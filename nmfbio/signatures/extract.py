@@ -207,11 +207,11 @@ def extract(catalog, ranks=range(1, 16), *, restarts=100, resample="poisson", re
         times the ratio of the data fit to |log det| at the consensus (λ̃ = 1: the two
         terms of equal size there). Off by default: on real breast cancer genomes (100-tumour
         subsets of Nik-Zainal et al. 2016) every λ̃ from 0.001 to 1 recovered fewer COSMIC
-        signatures than the consensus itself (at rank 12, 6.5 → 5.5 of 8 at λ̃ 0.001-0.03,
-        → 1.5 at λ̃ 1), because the refit moves the consensus medians into a sharper local
-        optimum; on generated cohorts whose tumours are exact mixtures of COSMIC signatures
-        λ̃ = 1 can separate flat SBS3/SBS5 better. The rank is chosen and the stability
-        measured before the refinement (plain KL).
+        signatures than the consensus itself (two subsets at rank 12: 6.5 of 8 without,
+        5.5 at λ̃ 0.001-0.01, 5 at 0.03, 1.5 at 1), because the refit moves the consensus
+        medians into a sharper local optimum; on generated cohorts whose tumours are exact
+        mixtures of COSMIC signatures λ̃ = 1 can separate flat SBS3/SBS5 better. The rank is
+        chosen and the stability measured before the refinement (plain KL).
 
     Returns
     -------

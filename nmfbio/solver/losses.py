@@ -133,8 +133,8 @@ class KL(Loss):
         y = np.asarray(y, dtype=np.float64)
         out = y.copy()
         pos = x > 0
-        xp, yp = x[pos], np.maximum(y[pos], EPS32)
-        out[pos] = xp * np.log(xp / yp) - xp + y[pos]
+        xp = x[pos]
+        out[pos] = xp * _kl_log_ratio(xp, y[pos]) - xp + y[pos]
         return out
 
 
@@ -146,10 +146,14 @@ def _stored_and_model(X, W, H):
     return Xr.data, y
 
 
+def _kl_log_ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``log(x / max(y, eps32))`` for entries with x > 0 (the model floored where it is 0)."""
+    return np.log(x / np.maximum(y, EPS32))
+
+
 def _kl_terms(x: np.ndarray, y: np.ndarray) -> float:
     """Σ x log(x / max(y, eps32)) − x over entries with x > 0."""
-    y = np.maximum(y, EPS32)
-    return float(np.dot(x, np.log(x / y)) - x.sum())
+    return float(np.dot(x, _kl_log_ratio(x, y)) - x.sum())
 
 
 LOSSES: dict[str, Loss] = {"frobenius": Frobenius(), "kl": KL()}
