@@ -1,4 +1,4 @@
-"""A whole KL fit of dense, unmasked data in compiled code: the fast path of ``fit_ccd``.
+"""A whole KL fit of dense data in compiled code: the fast path of ``fit_ccd``.
 
 The general KL path (``algorithms.fit_ccd`` with the kernels of ``_ccd.py``) returns to
 Python twice per iteration and evaluates the loss with ``log`` on every entry; on
@@ -30,7 +30,13 @@ any batch, with any thread count, in a fresh process or from numba's cache. (num
 compile, and a float32 fit amplifies those to ~1e-3 in W; so did a cached caller of a
 separately compiled kernel. Hence no ``prange`` here, and every kernel ``_fit_one`` uses is
 inlined into it.) Which path a run takes depends only on its size.
-Masked, sparse and one-sided-L1 problems take the general path. Nothing here validates input.
+**Masks** (rank selection holds out speckles of entries): the data arrive zeroed where held
+out, so the ratios x / y vanish there by themselves; what changes is the coefficient of each
+coordinate, Σ_i f_i over the *observed* entries of the column instead of over all, computed
+per column in float64 (r extra passes over the column), and the loss, whose Σ y runs over the
+observed entries. Unmasked fits run the same arithmetic as before.
+
+Sparse and one-sided-L1 problems take the general path. Nothing here validates input.
 """
 
 from __future__ import annotations
@@ -227,9 +233,10 @@ def _transpose_into(A, out):
 
 
 @njit(**_OPTS)
-def _column_loss(x, xlx, WT, u, y, buf, mb, eb):
+def _column_loss(x, xlx, WT, u, y, buf, mb, eb, mk, masked):
     """Exact float64 loss of one column: Σ x log(x / y) − x + y with y = Wᵀ-rows · u;
-    ``xlx`` = Σ x log x − x of the column (precomputed)."""
+    ``xlx`` = Σ x log x − x of the column (precomputed). With ``masked``, only the entries
+    where ``mk`` is true count (``x`` is zero at the others)."""
     r, L = WT.shape
     for i in range(L):
         y[i] = 0.0
@@ -240,8 +247,12 @@ def _column_loss(x, xlx, WT, u, y, buf, mb, eb):
             for i in range(L):
                 y[i] += wk[i] * uk
     s = 0.0
-    for i in range(L):
-        s += y[i]
+    if masked:
+        for i in range(L):
+            s += y[i] * mk[i]
+    else:
+        for i in range(L):
+            s += y[i]
     return xlx - _xlogy(x, y[:L], buf, mb, eb) + s
 
 
@@ -270,26 +281,38 @@ def _column_xlogx(Xc):
 
 
 @njit(nogil=True, inline="always", **_OPTS)
-def _half(X, X32, F, F32, Fsum, l1, U, single, xlx, losses, lo, hi):
+def _half(X, X32, F, F32, Fsum, l1, U, single, xlx, losses, M, masked, lo, hi):
     """One sweep over columns ``lo:hi`` of ``U`` (n_cols, r): float32 (``X32``, ``F32``) while
     ``single``, else float64 (``X``, ``F``). With ``losses`` of length n_cols (the H-step),
     ``losses[j]`` is then the exact loss of column j (``xlx`` its Σ x log x − x), computed
-    while the column is in cache."""
-    L = F.shape[1]
+    while the column is in cache. With ``masked``, ``M`` (n_cols, L) says which entries are
+    observed (``X`` is zero at the others): the coefficient sums Σ f are then each column's
+    own, over its observed entries (float64)."""
+    r, L = F.shape
     y = np.empty(L + 1)
     y32 = np.empty(L + 1, np.float32)
     want = losses.shape[0] > 0
     buf = np.empty(L)
     mb = np.empty(L, np.int64)
     eb = np.empty(L, np.int64)
+    csum = np.empty(r) if masked else Fsum
+    mk = M[0]
     for j in range(lo, hi):
+        if masked:
+            mk = M[j]
+            for k in range(r):
+                fk = F[k]
+                t = 0.0
+                for i in range(L):
+                    t += fk[i] * mk[i]
+                csum[k] = t
         if single:
-            _column(X32[j], F32, Fsum, l1, U[j], y32, _TINY32, np.float32(0.0),
+            _column(X32[j], F32, csum, l1, U[j], y32, _TINY32, np.float32(0.0),
                     np.float32(1.0), GTOL32, NEWTON_STEPS)
         else:
-            _column(X[j], F, Fsum, l1, U[j], y, 1e-300, 0.0, 1.0, GTOL64, NEWTON_STEPS)
+            _column(X[j], F, csum, l1, U[j], y, 1e-300, 0.0, 1.0, GTOL64, NEWTON_STEPS)
         if want:
-            losses[j] = _column_loss(X[j], xlx[j], F, U[j], y, buf, mb, eb)
+            losses[j] = _column_loss(X[j], xlx[j], F, U[j], y, buf, mb, eb, mk, masked)
 
 
 @njit(nogil=True, inline="always", **_OPTS)
@@ -311,7 +334,8 @@ def _objective(losses, W, Ht, l1_W, l1_H):
 
 
 @njit(nogil=True, **_OPTS)
-def _fit_one(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist):
+def _fit_one(Xr, Xc, Xr32, Xc32, xlx, Mr, Mc, masked, W, Ht, l1_W, l1_H, update_W, max_iter,
+             tol, hist):
     """A whole fit of one run in one thread; ``W`` (m, r) and ``Ht`` (n, r) in place. Returns
     ``(n_iter, converged)``. The same steps as :func:`_fit_wide`, one range each."""
     m, n = Xr.shape
@@ -326,9 +350,9 @@ def _fit_one(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol
     for it in range(max_iter):
         if update_W:
             Hsum = _prepare(Ht, HT, HT32)
-            _half(Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none, 0, m)
+            _half(Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none, Mr, masked, 0, m)
         Wsum = _prepare(W, WT, WT32)
-        _half(Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses, 0, n)
+        _half(Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses, Mc, masked, 0, n)
         converged, single = _decide(hist, it, _objective(losses, W, Ht, l1_W, l1_H), prev,
                                     tol, single)
         if converged:
@@ -365,7 +389,8 @@ def _side_by_side(fn, n, *args):
         f.result()
 
 
-def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist):
+def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, Mr, Mc, masked, W, Ht, l1_W, l1_H, update_W, max_iter,
+              tol, hist):
     """:func:`_fit_one` with each half-step's columns split over the threads (one large run;
     a column is computed by the same compiled code whichever range it falls in)."""
     m, n = Xr.shape
@@ -380,9 +405,11 @@ def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, to
     for it in range(max_iter):
         if update_W:
             Hsum = _prepare(Ht, HT, HT32)
-            _side_by_side(_half, m, Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none)
+            _side_by_side(_half, m, Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none, Mr,
+                          masked)
         Wsum = _prepare(W, WT, WT32)
-        _side_by_side(_half, n, Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses)
+        _side_by_side(_half, n, Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses, Mc,
+                      masked)
         converged, single = _decide(hist, it, _objective(losses, W, Ht, l1_W, l1_H), prev,
                                     tol, single)
         if converged:
@@ -391,27 +418,32 @@ def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, to
     return max_iter, False
 
 
-def _fit_runs(Xr, Xc, Xr32, Xc32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter, tol, hist,
-              n_iter, conv):
+def _fit_runs(Xr, Xc, Xr32, Xc32, xlx, Mr, Mc, masked, W, Ht, l1_W, l1_H, update_W, max_iter,
+              tol, hist, n_iter, conv):
     """:func:`_fit_one` for every run b of ``W`` (B, m, r) / ``Ht`` (B, n, r), runs side by
-    side over the threads; data arrays have a leading axis of 1 (shared) or B."""
+    side over the threads; data and mask arrays have a leading axis of 1 (shared) or B."""
 
     def runs(lo, hi):
         for b in range(lo, hi):
             d = b if Xr.shape[0] > 1 else 0
-            n_iter[b], conv[b] = _fit_one(Xr[d], Xc[d], Xr32[d], Xc32[d], xlx[d], W[b], Ht[b],
-                                          l1_W, l1_H, update_W, max_iter, tol, hist[b])
+            e = b if Mr.shape[0] > 1 else 0
+            n_iter[b], conv[b] = _fit_one(Xr[d], Xc[d], Xr32[d], Xc32[d], xlx[d], Mr[e], Mc[e],
+                                          masked, W[b], Ht[b], l1_W, l1_H, update_W, max_iter,
+                                          tol, hist[b])
 
     _side_by_side(runs, W.shape[0])
 
 
-def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True):
-    """Fit a batch of dense, unmasked KL runs entirely in compiled code.
+def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True, mask_rows=None,
+        mask_cols=None):
+    """Fit a batch of dense KL runs entirely in compiled code.
 
     Parameters
     ----------
     rows, cols : ndarray (Bx, m, n) and (Bx, n, m), float64, C-contiguous
-        The data as rows and as columns; Bx is 1 (shared) or B.
+        The data as rows and as columns; Bx is 1 (shared) or B. Zero where a mask holds out.
+    mask_rows, mask_cols : ndarray (Bm, m, n) and (Bm, n, m) of bool, optional
+        Observed entries (Bm is 1 or B); None: all.
     W, Ht : ndarray (B, m, r) and (B, n, r), float64, C-contiguous
         Starts; updated in place.
 
@@ -426,6 +458,9 @@ def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True):
     rows32 = rows.astype(np.float32)
     cols32 = cols.astype(np.float32)
     xlx = np.stack([_column_xlogx(c) for c in cols])
+    masked = mask_rows is not None
+    if not masked:
+        mask_rows = mask_cols = np.ones((1, 1, 1), dtype=np.bool_)
     hist = np.zeros((B, max_iter))
     n_iter = np.zeros(B, dtype=np.int64)
     conv = np.zeros(B, dtype=np.bool_)
@@ -433,11 +468,12 @@ def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True):
         if m * n * r >= WIDE_WORK:
             for b in range(B):
                 d = 0 if rows.shape[0] == 1 else b
+                e = 0 if mask_rows.shape[0] == 1 else b
                 n_iter[b], conv[b] = _fit_wide(rows[d], cols[d], rows32[d], cols32[d], xlx[d],
-                                               W[b], Ht[b], l1_W, l1_H, update_W, max_iter,
-                                               tol, hist[b])
+                                               mask_rows[e], mask_cols[e], masked, W[b], Ht[b],
+                                               l1_W, l1_H, update_W, max_iter, tol, hist[b])
         else:
-            _fit_runs(rows, cols, rows32, cols32, xlx, W, Ht, l1_W, l1_H, update_W, max_iter,
-                      tol, hist, n_iter, conv)
+            _fit_runs(rows, cols, rows32, cols32, xlx, mask_rows, mask_cols, masked, W, Ht,
+                      l1_W, l1_H, update_W, max_iter, tol, hist, n_iter, conv)
     hists = [hist[b, :n_iter[b]].copy() for b in range(B)]
     return hists, n_iter, conv

@@ -5,9 +5,9 @@
   forms ``WᵀX`` and ``WᵀW`` once (BLAS, sparse-aware) and sweeps the rows of H several
   times with them, stopping a run's sweeps when its change falls below 1 % of the first.
 * ``fit_ccd`` — KL (dense, masked or sparse) and masked Frobenius: cyclic coordinate descent
-  with Newton steps (Hsieh & Dhillon 2011), compiled in ``_ccd.py``. Dense, unmasked KL runs
-  without one-sided L1 (the common case: catalogs, spike counts) are handed whole to
-  ``_kl_fit.py``, which runs every iteration in compiled code.
+  with Newton steps (Hsieh & Dhillon 2011), compiled in ``_ccd.py``. Dense KL runs without
+  one-sided L1 (the common case: catalogs, spike counts, and the masked fits of rank
+  selection) are handed whole to ``_kl_fit.py``, which runs every iteration in compiled code.
 
 Both update every still-running run of the batch together and stop each run on its own when
 the relative decrease of its objective falls below ``tol``; runs never influence each other,
@@ -101,15 +101,17 @@ def _loop(step, B, max_iter, tol, name):
 def fit_ccd(data, W, H, *, kl, l1_W, l1_H, max_iter, tol, update_W=True):
     """Coordinate descent for a batch. ``W`` (B, m, r) and ``H`` (B, r, n) are starts.
 
-    Returns ``W, H, history (list per run), n_iter, converged``. Dense, unmasked KL runs
-    without one-sided L1 are fitted entirely in compiled code (``_kl_fit``).
+    Returns ``W, H, history (list per run), n_iter, converged``. Dense KL runs (masked or
+    not) without one-sided L1 are fitted entirely in compiled code (``_kl_fit``).
     """
     Wm = np.ascontiguousarray(W)                        # (B, m, r): updated in the W-step
     Ht = np.ascontiguousarray(H.transpose(0, 2, 1))     # (B, n, r): updated in the H-step
     mode = penalty_mode(l1_W, l1_H) if update_W else None
-    if kl and not data.sparse and not data.use_mask and mode is None and _kl_fit.ENABLED:
+    if kl and not data.sparse and mode is None and _kl_fit.ENABLED:
+        masks = (data.mask_rows, data.mask_cols) if data.use_mask else (None, None)
         hist, n_iter, conv = _kl_fit.fit(data.rows, data.cols, Wm, Ht, l1_W=l1_W, l1_H=l1_H,
-                                         max_iter=max_iter, tol=tol, update_W=update_W)
+                                         max_iter=max_iter, tol=tol, update_W=update_W,
+                                         mask_rows=masks[0], mask_cols=masks[1])
         log.debug("kl compiled fit of %d runs (%d x %d, rank %d): %s iterations, best "
                   "objective %.6g", len(hist), data.shape[0], data.shape[1], W.shape[2],
                   "/".join(str(k) for k in n_iter), min(h[-1] for h in hist))

@@ -122,3 +122,50 @@ def test_dead_partner_is_frozen_not_zeroed(monkeypatch):
     monkeypatch.setattr(_kl_fit, "ENABLED", False)
     slow = nmf(X, 3, loss="kl", init="custom", W_init=W0, H_init=H0, max_iter=50, tol=0.0)
     assert fast.n_dead == slow.n_dead
+
+
+def _speckles(shape, seed, frac=0.1):
+    return np.random.default_rng(seed).random(shape) >= frac
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(l1_W=0.3, l1_H=0.3)])
+def test_masked_fit_reaches_the_general_paths_minimum(kw, monkeypatch):
+    """Held-out entries (rank selection's masks) take the compiled path too: same minimum as
+    the general path, and the objective counts only the observed entries."""
+    X, _, _ = planted(m=60, n=80, r=4, seed=13)
+    M = _speckles(X.shape, 1)
+    fast = nmf(X, 4, loss="kl", mask=M, seed=2, tol=1e-10, max_iter=5000, **kw)
+    monkeypatch.setattr(_kl_fit, "ENABLED", False)
+    slow = nmf(X, 4, loss="kl", mask=M, seed=2, tol=1e-10, max_iter=5000, **kw)
+    assert fast.converged and slow.converged
+    assert fast.objective == pytest.approx(slow.objective, rel=1e-7)
+    np.testing.assert_allclose(fast.W, slow.W, atol=1e-4)
+    # the reported loss (the objective less the penalties) counts the observed entries only
+    assert fast.loss == pytest.approx(get_loss("kl").value(X, fast.W, fast.H, mask=M),
+                                      rel=1e-11)
+
+
+@FIXED_ITERS
+def test_masked_history_never_increases_and_ignores_held_out_values():
+    X, _, _ = planted(m=50, n=60, r=3, seed=14)
+    M = _speckles(X.shape, 2, 0.2)
+    rng = np.random.default_rng(3)
+    start = dict(init="custom", W_init=rng.random((50, 3)), H_init=rng.random((3, 60)))
+    res = nmf(X, 3, loss="kl", mask=M, tol=0.0, max_iter=60, **start)
+    assert res.params["algorithm"] == "ccd"
+    assert np.all(np.diff(res.history) <= 1e-12 * res.history[:-1])
+    Y = X.copy()
+    Y[~M] = 1e6  # what is held out must not matter
+    other = nmf(Y, 3, loss="kl", mask=M, tol=0.0, max_iter=60, **start)
+    np.testing.assert_array_equal(other.W, res.W)
+    np.testing.assert_array_equal(other.history, res.history)
+
+
+def test_masked_runs_do_not_depend_on_their_batch():
+    X, _, _ = planted(m=40, n=50, r=3, seed=15)
+    masks = np.stack([_speckles(X.shape, s) for s in range(5)])
+    runs = nmf_runs(X, 3, loss="kl", mask=masks, restarts=5, seed=8, max_iter=80)
+    alone = nmf_runs(X, 3, loss="kl", mask=masks[3], restarts=5, seed=8, max_iter=80,
+                     run_ids=[3])[0]
+    np.testing.assert_array_equal(runs[3].W, alone.W)
+    np.testing.assert_array_equal(runs[3].history, alone.history)
