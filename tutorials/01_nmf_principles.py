@@ -337,8 +337,9 @@ show(fig, "anchors.png")
 # also measures each rank's stability from the same runs. The recommended rank `.best`
 # is the smallest rank within one standard error of the lowest held-out error whose
 # components are all stable (when none is, the rank of the lowest error), and `.rule`
-# says so in words. Here 3 repeats × 5 restarts
-# per rank, ranks 1–8 (the defaults; for real data use ranks 1–10 or more).
+# says so in words (`choose="largest"` instead takes the largest rank within two standard
+# errors, as signature extraction does). Here 3 repeats × 5 restarts per rank, ranks 1–8
+# (the defaults; for real data use ranks 1–10 or more).
 
 # %%
 sel = nmfbio.select_rank(X, ranks=range(1, 9), seed=0)

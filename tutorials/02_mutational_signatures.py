@@ -90,7 +90,10 @@ print(f"{int(per_tumour.sum())} substitutions; per tumour from {int(per_tumour.m
 
 # %% [markdown]
 # `sg.extract` runs the field's recipe: KL (Poisson) NMF; the number of signatures chosen
-# by held-out cross-validation plus stability (`nmfbio.select_rank`); then, at that rank, a
+# by held-out cross-validation (`nmfbio.select_rank`, `choose="largest"`: the most
+# signatures whose held-out error is within two standard errors of the best, because on
+# real cohorts the error is flat over several ranks and the known signatures separate only
+# at the top of that range); then, at that rank, a
 # consensus over restarts that are each fitted to a Poisson-resampled copy of the catalog,
 # so a signature counts only if it survives the counting noise. Here ranks 1–8 with 50
 # consensus restarts (about 3 s); for a study use `ranks=range(1, 16)` (or more for large

@@ -153,7 +153,9 @@ def add_rank(subparsers) -> None:
         subparsers, "rank", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Hold out random entries, fit each rank on the rest, score the held-out "
                     "entries, and measure each rank's stability; recommend the smallest rank "
-                    "within one standard error of the best whose parts are all stable.\n\n"
+                    "within one standard error of the best whose parts are all stable (or, "
+                    "with --choose largest, the largest rank within two standard errors of "
+                    "the best).\n\n"
                     + _ORIENTATION,
         epilog="""\
 outputs (in OUTDIR):
@@ -175,6 +177,11 @@ with 'nmfbio combine':
                    help="hold-out repeats (default: %(default)s)")
     p.add_argument("--restarts", type=positive_int, default=5, metavar="N",
                    help="seeded runs per repeat and rank (default: %(default)s)")
+    p.add_argument("--choose", choices=("smallest", "largest"), default="smallest",
+                   help="rank rule: 'smallest' (parsimony: the smallest rank within one "
+                        "standard error of the best held-out error whose parts are all "
+                        "stable) or 'largest' (resolution: the largest rank within two "
+                        "standard errors of the best) (default: %(default)s)")
     _shard_arg(p, "ranks")
     p.set_defaults(run=_run_rank)
 
@@ -187,7 +194,8 @@ def _run_rank(args) -> int:
 
     ranks = parse_ranks(args.ranks)  # before reading: a bad list fails at once
     opts = dict(loss=args.loss, holdout=args.holdout, repeats=args.repeats,
-                restarts=args.restarts, seed=args.seed, max_iter=args.max_iter)
+                restarts=args.restarts, seed=args.seed, max_iter=args.max_iter,
+                choose=args.choose)
     if args.shard is not None:
         from nmfbio.model_selection._shards import select_rank_shard
 

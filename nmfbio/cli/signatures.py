@@ -128,6 +128,11 @@ def add_signatures(subparsers) -> None:
     e.add_argument("--ranks", default="1-15", help="candidate ranks (default: %(default)s)")
     e.add_argument("--rank", type=positive_int, default=None,
                    help="use this rank instead of the recommended one")
+    e.add_argument("--choose", choices=("largest", "smallest"), default="largest",
+                   help="rank rule: 'largest' (the most signatures whose held-out error is "
+                   "within two standard errors of the best: separates processes that "
+                   "predict equally well, as real cohorts need) or 'smallest' (parsimony, "
+                   "as 'nmfbio rank') (default: %(default)s)")
     e.add_argument("--restarts", type=positive_int, default=100,
                    help="consensus restarts (default: %(default)s)")
     e.add_argument("--resample", choices=("poisson", "multinomial", "none"), default="poisson")
@@ -297,7 +302,7 @@ def _run_extract(args) -> int:
     res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
                      seed=args.seed, rank=args.rank, normalize=_normalize(args.normalize),
-                     volume=args.volume)
+                     volume=args.volume, choose=args.choose)
     from nmfbio.plot.signatures import save
 
     mres = sg.match(res.signatures, sg.reference(args.reference)) if args.reference else None
@@ -338,7 +343,7 @@ def _run_extract_joint(args, ranks) -> int:
     res = sg.extract_joint({p: _read_catalog(p) for p in args.catalog}, ranks,
                            weights=args.weights, restarts=args.restarts,
                            resample=None if args.resample == "none" else args.resample,
-                           seed=args.seed, rank=args.rank)
+                           seed=args.seed, rank=args.rank, choose=args.choose)
     names = [*(f"signatures.{t}.{x}" for t in res.types for x in ("tsv", "png")),
              "shares.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv", "joint.h5",
              "exposures.png", "rank_selection.png", "stability.png"]

@@ -283,12 +283,13 @@ def consensus_from_runs(runs, X, *, layer=None) -> ConsensusResult:
 # --------------------------------------------------------------------------- rank selection
 def select_rank_shard(X, ranks=range(1, 11), *, shard="1/1", loss="kl", holdout=0.1,
                       repeats=3, restarts=5, seed=None, threshold=DEFAULT_THRESHOLD,
-                      max_iter=500, tol=1e-4, layer=None, source=None) -> RankShard:
+                      max_iter=500, tol=1e-4, layer=None, source=None,
+                      choose="smallest") -> RankShard:
     """Score shard ``i/n`` of the ranks of :func:`nmfbio.select_rank`.
 
     Parameters
     ----------
-    X, ranks, loss, holdout, repeats, restarts, threshold, max_iter, tol, layer
+    X, ranks, loss, holdout, repeats, restarts, threshold, max_iter, tol, layer, choose
         As in :func:`nmfbio.select_rank`; ``ranks`` are those of all shards together.
     shard : str or (int, int), default "1/1"
         This job's share of the sorted ranks: ranks ``i-1, i-1+n, …``.
@@ -316,7 +317,7 @@ def select_rank_shard(X, ranks=range(1, 11), *, shard="1/1", loss="kl", holdout=
                             "the same hold-out masks and seeds")
     plan = plan_rank_selection(X, ranks, loss=loss, holdout=holdout, repeats=repeats,
                                restarts=restarts, seed=seed, threshold=threshold,
-                               max_iter=max_iter, tol=tol, layer=layer)
+                               max_iter=max_iter, tol=tol, layer=layer, choose=choose)
     share = shard_items(len(plan.ranks), (i, n))
     scores = [score_rank(plan, k) for k in progress(share, f"select_rank shard {i}/{n}: rank")]
     return RankShard(scores=scores, shard=(i, n), params=plan.params,

@@ -12,14 +12,24 @@ rank's stability. Runs that stopped at ``max_iter`` and runs stuck in a poor loc
 (objective more than ``POOR_RUN_RATIO`` = 1.5 times the median objective of the rank's runs,
 all fitted on the same number of observed entries) are left out of the clusters: their
 parts are not a different answer of the model but a failed fit, and one such run of 15 can
-pull a rank's stability from 0.99 to 0.67. The recommended rank is the smallest rank whose
-held-out error (averaged over the repeats) is within one standard error (of the paired
-difference) of the best rank's and whose components are all stable; when no such rank is
-stable (real tumour catalogs: many processes, some rare), the rank of the smallest held-out
-error, since stability then cannot vouch for the parsimony of a smaller one (on one
-100-tumour subset of 560 breast cancers the smallest rank within one standard error, 8,
-recovered 2 of the 8 known breast signatures where the minimum, 11, recovered 7). The rule
-and the evidence are reported with the result.
+pull a rank's stability from 0.99 to 0.67. Two rules recommend a rank (``choose``):
+
+* ``"smallest"`` (the default; parsimony): the smallest rank whose held-out error
+  (averaged over the repeats) is within one standard error (of the paired difference) of
+  the best rank's and whose components are all stable; when no such rank is stable (real
+  tumour catalogs: many processes, some rare), the rank of the smallest held-out error,
+  since stability then cannot vouch for the parsimony of a smaller one (on one 100-tumour
+  subset of 560 breast cancers the smallest rank within one standard error, 8, recovered 2
+  of the 8 known breast signatures where the minimum, 11, recovered 7).
+* ``"largest"`` (resolution; signature extraction's default): the largest rank whose
+  held-out error is within two standard errors of the best and whose components are all
+  stable, or, when none of those ranks is all stable, the largest of them. Where the error
+  is flat over several ranks, processes that predict equally well are still separated (real
+  breast cancer catalogs: flat over ranks 8-12, nothing all stable, the known signatures
+  separate at 11-12); where a rank is stable and the ranks above it are not (Poisson counts
+  of exactly k signatures), that rank.
+
+The rule and the evidence are reported with the result.
 """
 
 from __future__ import annotations
@@ -51,6 +61,11 @@ POOR_RUN_RATIO = 1.5
 #: ... and only when the excess is above this fraction of the constant model's loss (so
 #: that near-exact fits, whose objectives are all rounding noise, are never dropped)
 POOR_RUN_FLOOR = 1e-6
+#: the rank rules of :func:`decide_rank`
+CHOOSE = ("smallest", "largest")
+#: "largest": ranks whose mean held-out error exceeds the best by at most this many standard
+#: errors of the paired difference count as predicting equally well
+LARGEST_SE = 2.0
 
 
 @dataclass(repr=False)
@@ -174,7 +189,7 @@ def _check_ranks(ranks, shape):
 
 def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, restarts=5,
                 seed=None, threshold=DEFAULT_THRESHOLD, max_iter=500, tol=1e-4,
-                layer=None) -> RankSelection:
+                layer=None, choose="smallest") -> RankSelection:
     """Recommend a rank by held-out cross-validation and consensus stability.
 
     Parameters
@@ -198,6 +213,13 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
         Stability threshold (as in :func:`nmfbio.consensus`).
     max_iter, tol : per-fit stopping.
     layer : str, optional
+    choose : {"smallest", "largest"}, default "smallest"
+        Which rule picks the rank (see :func:`decide_rank`): "smallest" — parsimony, the
+        smallest rank within one standard error of the best held-out error whose components
+        are all stable (else the best); "largest" — resolution, the largest rank whose
+        held-out error is within two standard errors of the best (signature extraction:
+        separating processes that predict the data equally well), the largest all-stable
+        one among them when there is one (see the module docstring).
 
     Returns
     -------
@@ -214,7 +236,7 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
     """
     plan = plan_rank_selection(X, ranks, loss=loss, holdout=holdout, repeats=repeats,
                                restarts=restarts, seed=seed, threshold=threshold,
-                               max_iter=max_iter, tol=tol, layer=layer)
+                               max_iter=max_iter, tol=tol, layer=layer, choose=choose)
     scores = [score_rank(plan, i) for i in progress(range(len(plan.ranks)),
                                                      "select_rank: rank")]
     return decide_rank(plan.params, scores)
@@ -237,7 +259,7 @@ class RankPlan:
         One per rank.
     params : dict
         ``ranks``, ``loss``, ``holdout``, ``repeats``, ``restarts``, ``seed``, ``threshold``,
-        ``max_iter``, ``tol``.
+        ``max_iter``, ``tol``, ``choose``.
     feature_names, sample_names : list of str or None
     """
 
@@ -252,7 +274,7 @@ class RankPlan:
 
 def plan_rank_selection(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3,
                         restarts=5, seed=None, threshold=DEFAULT_THRESHOLD, max_iter=500,
-                        tol=1e-4, layer=None) -> RankPlan:
+                        tol=1e-4, layer=None, choose="smallest") -> RankPlan:
     """Validate the arguments of :func:`select_rank` and draw its masks and seeds.
 
     Parameters are those of :func:`select_rank`.
@@ -276,6 +298,9 @@ def plan_rank_selection(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeat
             raise NMFInputError(f"{name} must be an integer >= 1, got {v!r}")
     if repeats * restarts < 2:
         raise NMFInputError("repeats × restarts must be at least 2 to measure stability")
+    if choose not in CHOOSE:
+        raise NMFInputError(f"choose must be one of {', '.join(map(repr, CHOOSE))}, got "
+                            f"{choose!r}")
     lossobj = get_loss(loss)
     Xm, _, fnames, snames = as_matrix(X, layer=layer)
     if sp.issparse(Xm):
@@ -291,7 +316,7 @@ def plan_rank_selection(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeat
     masks = speckled_masks(Xm.shape, holdout, repeats, np.random.default_rng(mask_seed))
     params = dict(ranks=ranks, loss=lossobj.name, holdout=holdout, repeats=repeats,
                   restarts=restarts, seed=seed,
-                  threshold=threshold, max_iter=max_iter, tol=tol)
+                  threshold=threshold, max_iter=max_iter, tol=tol, choose=choose)
     return RankPlan(X=Xm, masks=masks, ranks=ranks,
                     rank_seeds=[int(s.generate_state(1)[0]) for s in rank_seeds],
                     params=params, feature_names=fnames, sample_names=snames)
@@ -457,7 +482,23 @@ def decide_rank(params: dict, scores) -> RankSelection:
     within = diff.mean(axis=1) <= se
     stable = n_stable == np.array(ranks)
     ok = within & stable
-    if ok.any():
+    choose = params.get("choose", "smallest")
+    if choose == "largest":
+        band = diff.mean(axis=1) <= LARGEST_SE * se
+        both = band & stable
+        pick = both if both.any() else band
+        best = ranks[int(np.flatnonzero(pick)[-1])]
+        head = (f"largest rank whose median held-out {lossname} error is within "
+                f"{LARGEST_SE:g} standard errors of the minimum (rank {ranks[k_min]})")
+        if both.any():
+            rule = (f"{head} and whose components are all stable (silhouette ≥ "
+                    f"{threshold:g})")
+        else:
+            rule = (f"{head}: the most components the data support without predicting "
+                    f"held-out entries measurably worse (none of these ranks has all "
+                    f"components stable at silhouette ≥ {threshold:g}; treat unstable ones "
+                    "with care)")
+    elif ok.any():
         best = ranks[int(np.flatnonzero(ok)[0])]
         rule = (f"smallest rank whose median held-out {lossname} error is within one standard "
                 f"error of the minimum (rank {ranks[k_min]}) and whose components are all "

@@ -112,8 +112,9 @@ class JointExtractionResult(Stored):
 
 
 def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "counts",
-                  restarts=100, resample="poisson", repeats=6, cv_restarts=5, seed=None,
-                  rank=None, max_iter=1000, tol=1e-4) -> JointExtractionResult:
+                  restarts=100, resample="poisson", repeats=12, cv_restarts=5, seed=None,
+                  rank=None, max_iter=1000, tol=1e-4,
+                  choose="largest") -> JointExtractionResult:
     """Extract signatures of several mutation types at once, with shared exposures.
 
     Parameters
@@ -123,7 +124,7 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
         for :func:`~nmfbio.signatures.extract`) of the same samples, e.g. the dict that
         ``catalog_from_vcf(..., context=["SBS96", "DBS78", "ID83"])`` returns. The keys are
         ignored: each catalog's type is read from its labels.
-    ranks, restarts, resample, repeats, cv_restarts, seed, rank, max_iter, tol
+    ranks, restarts, resample, repeats, cv_restarts, seed, rank, max_iter, tol, choose
         As in :func:`~nmfbio.signatures.extract`.
     weights : {"counts", "equal"}, default "counts"
         ``"counts"`` fits the counts as they are (the Poisson model of all mutations; the
@@ -180,7 +181,8 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
     row_factor = np.repeat(factor, [len(f) for f in frames])
     seed = check_seed(seed)
     sel, k, con = select_and_consensus(C * row_factor[:, None], ranks, restarts, resample,
-                                       repeats, cv_restarts, seed, rank, max_iter, tol)
+                                       repeats, cv_restarts, seed, rank, max_iter, tol,
+                                       choose)
     # back to raw counts: X_t ≈ (W_t / f_t) H
     W = con.W / row_factor[:, None]
     per_type = np.add.reduceat(W, np.cumsum([0] + [len(f) for f in frames[:-1]]), axis=0)
@@ -195,8 +197,9 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
                         columns=names)
     params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
                   restarts=int(restarts), resample=resample or "none", repeats=int(repeats),
-                  cv_restarts=int(cv_restarts), seed=seed, max_iter=int(max_iter),
-                  tol=float(tol), types=types, sizes=[len(f) for f in frames],
-                  weights=weights, type_weights=[float(x) for x in factor])
+                  cv_restarts=int(cv_restarts), choose=choose, seed=seed,
+                  max_iter=int(max_iter), tol=float(tol), types=types,
+                  sizes=[len(f) for f in frames], weights=weights,
+                  type_weights=[float(x) for x in factor])
     return JointExtractionResult(signatures=sigs, shares=shares, exposures=expo, rank=k,
                                  selection=sel, consensus=con, catalog=C, params=params)

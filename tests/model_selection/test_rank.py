@@ -155,3 +155,50 @@ def test_without_a_stable_rank_the_cv_minimum_is_reported():
     scores[1] = dict(scores[1], stability=0.9, n_stable=2)  # rank 2 stable, within 1 SE
     sel = rank_mod.decide_rank(params, scores)
     assert sel.best == 2 and sel.rule.startswith("smallest rank whose median held-out")
+
+
+def _scores(means, noise):
+    """Rank scores whose test errors per repeat are ``mean + noise`` (same noise per rank,
+    so paired differences are exact unless ``noise`` varies)."""
+    return [dict(test=m + np.asarray(z), train=np.ones(len(z)), stability=0.3, n_stable=1,
+                 unconverged=0) for m, z in zip(means, noise, strict=True)]
+
+
+def test_choose_largest_takes_the_last_rank_within_two_standard_errors():
+    params = dict(ranks=[7, 8, 9, 10, 11, 12], repeats=4, threshold=0.8, loss="kl",
+                  choose="largest")
+    means = [1.30, 1.00, 1.01, 1.02, 1.10, 1.40]
+    # paired differences to rank 8: rank 10's mean 0.02 with SE 0.0129 (within 2 SE),
+    # rank 11's mean 0.10 with SE 0.0129 (not)
+    spread = np.array([-0.03, -0.01, 0.01, 0.03])
+    noise = [np.zeros(4), np.zeros(4), spread * 0.5, spread, spread, np.zeros(4)]
+    sel = rank_mod.decide_rank(params, _scores(means, noise))
+    assert sel.best == 10
+    assert sel.rule.startswith("largest rank whose median held-out kl error is within 2 "
+                               "standard errors of the minimum (rank 8)")
+    # the parsimonious rule on the same scores reports the minimum (nothing stable)
+    sel = rank_mod.decide_rank(dict(params, choose="smallest"), _scores(means, noise))
+    assert sel.best == 8
+    # a rank whose error is measurably worse is never taken, however large
+    noise[2] = np.zeros(4)
+    noise[3] = np.zeros(4)
+    sel = rank_mod.decide_rank(params, _scores(means, noise))
+    assert sel.best == 8
+    # within the band, a rank whose components are all stable is preferred to larger ones
+    noise[2] = spread * 0.5
+    scores = _scores(means, noise)
+    scores[1] = dict(scores[1], stability=0.95, n_stable=8)
+    sel = rank_mod.decide_rank(params, scores)
+    assert sel.best == 8 and "and whose components are all stable" in sel.rule
+    scores[2] = dict(scores[2], stability=0.95, n_stable=9)
+    assert rank_mod.decide_rank(params, scores).best == 9
+
+
+def test_choose_is_validated_and_recorded():
+    X = np.random.default_rng(0).poisson(5.0, size=(20, 30)).astype(float)
+    with pytest.raises(nmfbio.NMFInputError, match="choose must be one of 'smallest', 'largest'"):
+        rank_mod.plan_rank_selection(X, [1, 2], choose="biggest")
+    plan = rank_mod.plan_rank_selection(X, [1, 2], repeats=2, restarts=2, seed=0,
+                                        choose="largest")
+    sel = rank_mod.decide_rank(plan.params, [rank_mod.score_rank(plan, i) for i in range(2)])
+    assert sel.params["choose"] == "largest" and sel.rule.startswith("largest rank")
