@@ -17,6 +17,7 @@ rule rank_shard:
         holdout=config["rank_selection"]["holdout"],
         repeats=config["rank_selection"]["repeats"],
         restarts=config["rank_selection"]["restarts"],
+        choose=config["rank_selection"]["choose"],
         seed=config["seed"],
         loss=config["loss"],
         max_iter=config["max_iter"],
@@ -28,6 +29,7 @@ rule rank_shard:
     shell:
         "NUMBA_NUM_THREADS={threads} nmfbio rank {input:q} --ranks {params.ranks:q} "
         "--holdout {params.holdout:q} --repeats {params.repeats:q} --restarts {params.restarts:q} "
+        "--choose {params.choose:q} "
         "--loss {params.loss:q} --max-iter {params.max_iter:q} --seed {params.seed:q} "
         "--shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} > {log:q} 2>&1"
 
