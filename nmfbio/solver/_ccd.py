@@ -435,6 +435,27 @@ def spmm(indptr, indices, data, D):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _rows_times(R, F, outT, out):
+    """``out`` (L, r) = Rᵀ F for ``R`` (n_rows, L) and ``F`` (n_rows, r), summed row by row
+    into ``outT`` (r, L) (each step a contiguous multiply-add over L: on catalog-sized
+    problems twice as fast as BLAS, which is built for large inner dimensions)."""
+    nrow, L = R.shape
+    r = F.shape[1]
+    outT[:] = 0.0
+    for i in range(nrow):
+        ri = R[i]
+        for k in range(r):
+            f = F[i, k]
+            if f != 0.0:
+                o = outT[k]
+                for j in range(L):
+                    o[j] += ri[j] * f
+    for j in range(L):
+        for k in range(r):
+            out[j, k] = outT[k, j]
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_tol, hist):
     """A whole accelerated-HALS fit of one small dense problem in compiled code (the general
     path's per-iteration Python overhead would dominate). ``W`` (m, r) and ``Ht`` (n, r) are
@@ -446,14 +467,17 @@ def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_to
     for i in range(m):
         for j in range(n):
             normX2 += X[i, j] * X[i, j]
+    Xt = np.ascontiguousarray(X.T)
     l1w = np.full(r, l1_W)
     l1h = np.full(r, l1_H)
     prev = np.inf
     HH = np.dot(Ht.T, Ht)
+    A, AT = np.empty((m, r)), np.empty((r, m))
+    A2, A2T = np.empty((n, r)), np.empty((r, n))
     for it in range(max_iter):
-        A = np.dot(X, Ht)              # (m, r); HᵀH of the last iteration is this one's G
+        _rows_times(Xt, Ht, AT, A)     # A = X H (m, r); HᵀH of the last iteration is G
         _hals_chunks(W, A, HH, l1w, inner_W, rel_tol)
-        A2 = np.dot(X.T, W)            # (n, r)
+        _rows_times(X, W, A2T, A2)     # A2 = Xᵀ W (n, r)
         G2 = np.dot(W.T, W)
         _hals_chunks(Ht, A2, G2, l1h, inner_H, rel_tol)
         HH = np.dot(Ht.T, Ht)

@@ -124,14 +124,18 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X",
             raise NMFInputError("mask leaves no observed entry")
     else:
         m = None
-    obs = m if m is not None else np.ones(Xa.shape, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        rows, cols = np.nonzero(obs & ~((Xa >= 0) & np.isfinite(Xa)))
-    _check_values(Xa[rows, cols], rows, cols, feature_names, sample_names, what)
+    # valid data (the usual case) pass with two reductions (NaN fails the first); the
+    # positions of bad entries are looked for only when there are some
+    if m is not None or not (Xa.min() >= 0.0 and Xa.max() < np.inf):
+        obs = m if m is not None else np.ones(Xa.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            rows, cols = np.nonzero(obs & ~((Xa >= 0) & np.isfinite(Xa)))
+        _check_values(Xa[rows, cols], rows, cols, feature_names, sample_names, what)
     if m is not None:
         Xa[~m] = 0.0
-    zero_r = ~(Xa > 0).any(axis=1)
-    zero_c = ~(Xa > 0).any(axis=0)
+    positive = Xa > 0
+    zero_r = ~positive.any(axis=1)
+    zero_c = ~positive.any(axis=0)
     _check_zero_lines(zero_r, zero_c, Xa, feature_names, sample_names, what, warn_zero)
     return Xa, m
 
