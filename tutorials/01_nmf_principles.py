@@ -332,14 +332,14 @@ show(fig, "anchors.png")
 #
 # `nmfbio.select_rank` holds out a random 10 % of the entries, fits the rest for every
 # candidate rank (the solver ignores masked entries), and measures the error on the
-# held-out entries (the median of the entries' losses, so that a few wild predictions do
-# not decide it): too few parts underfit, too many fit the noise and predict worse. It
-# also measures each rank's stability from the same runs. The recommended rank `.best`
-# is the smallest rank within one standard error of the lowest held-out error whose
-# components are all stable (when none is, the rank of the lowest error), and `.rule`
-# says so in words (`choose="largest"` instead takes the largest rank within two standard
-# errors, as signature extraction does). Here 3 repeats × 5 restarts per rank, ranks 1–8
-# (the defaults; for real data use ranks 1–10 or more).
+# held-out entries (the mean of the entries' losses without the worst 1 %, so that a few
+# wild predictions do not decide it): too few parts underfit, too many fit the noise and
+# predict worse. It also measures each rank's stability from the same runs. The
+# recommended rank `.best` is the smallest rank within one standard error of the lowest
+# held-out error whose components are all stable (when none is, the rank of the lowest
+# error), and `.rule` says so in words (`choose="largest"` instead takes the largest rank
+# within two standard errors, as signature extraction does). Here 3 repeats × 5 restarts
+# per rank, ranks 1–8 (the defaults; for real data use ranks 1–10 or more).
 
 # %%
 sel = nmfbio.select_rank(X, ranks=range(1, 9), seed=0)
