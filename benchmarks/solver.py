@@ -82,7 +82,7 @@ A child process (``python benchmarks/solver.py --memory-child ...``) loads the s
 its peak resident set size (``getrusage``) is printed next to the 800 MB a dense 20000 x 5000
 float64 array would take.
 
-Targets: Frobenius ratio <= 1.0 vs sklearn cd; KL ratio <= 0.2 vs sklearn mu; restarts ratio
+Targets: Frobenius ratio <= 0.5 vs sklearn cd (issue 19; 1.0 before); KL ratio <= 0.2 vs sklearn mu; restarts ratio
 <= 0.1; sparse peak RSS <= 400 MB (half the dense array).
 """
 
@@ -120,7 +120,7 @@ NATIVE_TOL = 1e-4           # stopping tolerance of the informational native-rul
 DENSE_SPARSE_BYTES = 20000 * 5000 * 8
 MEMORY_TARGET_MB = 400.0
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"frobenius": 1.0, "kl": 0.2, "restarts": 0.1}
+TARGETS = {"frobenius": 0.5, "kl": 0.2, "restarts": 0.1}
 BETA = {"frobenius": 2, "kl": 1}
 
 warnings.simplefilter("ignore", ConvergenceWarning)

@@ -334,16 +334,25 @@ def _hals_rows(U, A, g, l1, max_inner, rel_tol):
     """Up to ``max_inner`` exact coordinate sweeps of each row's NNLS subproblem
     ``min ½ uᵀ g u − aᵀu + l1·u, u ≥ 0`` (rows of ``U``/``A``, shape (n_rows, r)).
 
-    Rows are independent; the loop runs coordinate-outer, row-inner so that the rows are
-    updated side by side (the compiler vectorises across rows; one row at a time ran ~6×
-    slower on 96×500 rank 5). Each row does the same operations in the same order as a
-    sweep of that row alone, and stops after the sweep whose squared change falls below
-    ``rel_tol`` times that of its first sweep.
+    Rows are independent and are updated side by side: the block is copied to a transposed
+    buffer (r, n_rows) so that every step is a contiguous loop over the rows, which the
+    compiler vectorises (one row at a time ran ~6× slower on 96×500 rank 5, rows side by side
+    in the (n_rows, r) layout 1.3-1.5× slower than this). Each row does the same operations in
+    the same order as a sweep of that row alone, and stops after the sweep whose squared
+    change falls below ``rel_tol`` times that of its first sweep (a stopped row's updates are
+    multiplied by 0, so the loops stay branch-free).
     """
     nrow, r = U.shape
+    Ut = np.empty((r, nrow))
+    At = np.empty((r, nrow))
+    for i in range(nrow):
+        for k in range(r):
+            Ut[k, i] = U[i, k]
+            At[k, i] = A[i, k] - l1[k]
     first = np.full(nrow, -1.0)
     change = np.zeros(nrow)
-    active = np.ones(nrow, dtype=np.bool_)
+    live = np.ones(nrow)  # 1.0 while the row is swept, 0.0 once it has stopped
+    s = np.empty(nrow)
     for _ in range(max_inner):
         change[:] = 0.0
         for k in range(r):
@@ -351,29 +360,34 @@ def _hals_rows(U, A, g, l1, max_inner, rel_tol):
             if gkk <= 0.0:
                 continue
             inv = 1.0 / gkk
+            ak = At[k]
             for i in range(nrow):
-                if not active[i]:
-                    continue
-                s = A[i, k] - l1[k]
-                for q in range(r):
-                    s -= g[k, q] * U[i, q]
-                new = U[i, k] + s * inv
-                if new < 0.0:
-                    new = 0.0
-                dlt = new - U[i, k]
+                s[i] = ak[i]
+            for q in range(r):
+                gq = g[k, q]
+                uq = Ut[q]
+                for i in range(nrow):
+                    s[i] -= gq * uq[i]
+            uk = Ut[k]
+            for i in range(nrow):
+                new = max(uk[i] + s[i] * inv, 0.0)
+                dlt = (new - uk[i]) * live[i]
                 change[i] += dlt * dlt
-                U[i, k] = new
+                uk[i] = live[i] * new + (1.0 - live[i]) * uk[i]
         n_active = 0
         for i in range(nrow):
-            if active[i]:
+            if live[i] > 0.0:
                 if first[i] < 0.0:
                     first[i] = change[i]
                 if change[i] <= rel_tol * first[i]:
-                    active[i] = False
+                    live[i] = 0.0
                 else:
                     n_active += 1
         if n_active == 0:
             break
+    for i in range(nrow):
+        for k in range(r):
+            U[i, k] = Ut[k, i]
 
 
 #: Rows per task of the parallel HALS sweep (fixed, so a row's result does not depend on

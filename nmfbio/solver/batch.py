@@ -52,6 +52,7 @@ class Batch:
             # a shared X is a view: check_data already made the solver's private copy
             self.rows = X[None] if not per_run else np.stack(runs)     # (Bx, m, n)
             self._cols = None
+            self._rows32 = None
             self.normX2 = np.einsum("bij,bij->b", self.rows, self.rows)
         self.use_mask = mask is not None
         if mask is None:
@@ -76,6 +77,14 @@ class Batch:
             self._cols = np.ascontiguousarray(self.rows.transpose(0, 2, 1))
         return self._cols
 
+    @property
+    def rows32(self):
+        """Dense data as float32 (Bx, m, n), C-contiguous (made on first use): the operand of
+        the early, low-precision products of ``fit_hals``."""
+        if self._rows32 is None:
+            self._rows32 = self.rows.astype(np.float32)
+        return self._rows32
+
     def data(self, b):
         """X of run ``b`` (dense ndarray or csr_matrix)."""
         i = b if self.n_data > 1 else 0
@@ -89,9 +98,12 @@ class Batch:
             return None
         return self.mask_rows[b if self.n_mask > 1 else 0]
 
-    def product(self, F, idx, side):
+    def product(self, F, idx, side, low=None):
         """``X_bᵀ F_b`` (side "H": F (b, m, r) → (b, n, r)) or ``X_b F_b`` (side "W":
-        F (b, n, r) → (b, m, r)) for the runs ``idx``; dense or sparse X."""
+        F (b, n, r) → (b, m, r)) for the runs ``idx``; dense or sparse X.
+
+        ``low`` (bool per entry of ``idx``, dense only): compute that run's product in float32
+        (X and F rounded to float32; the result is returned in float64)."""
         from nmfbio.solver._ccd import KERNEL_LOCK, spmm
 
         b, L, r = F.shape
@@ -102,8 +114,12 @@ class Batch:
             # OpenBLAS as X.T @ F
             out = np.empty((b, out_len, r))
             for t, i in enumerate(idx):
-                X = self.rows[i if self.n_data > 1 else 0]
-                out[t] = (F[t].T @ (X if side == "H" else X.T)).T
+                j = i if self.n_data > 1 else 0
+                if low is not None and low[t]:
+                    X, Ft = self.rows32[j], F[t].T.astype(np.float32)
+                else:
+                    X, Ft = self.rows[j], F[t].T
+                out[t] = (Ft @ (X if side == "H" else X.T)).T
             return out
         if self.n_data == 1:
             F2 = np.ascontiguousarray(F.transpose(1, 0, 2).reshape(L, b * r))

@@ -197,7 +197,8 @@ def nmf_runs(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="
 
     # per-run copies held at once: resampled data (rows + columns), masks with masked data
     dense_bytes = 8 * (Xv.nnz if hasattr(Xv, "nnz") else m * n)
-    per_run_bytes = (2 * dense_bytes if resample is not None else 0) + (
+    # (resampled dense data: rows, columns and, for HALS, a float32 copy)
+    per_run_bytes = (5 * dense_bytes // 2 if resample is not None else 0) + (
         17 * m * n if masks is not None else 0)
     chunk = restarts if per_run_bytes == 0 else max(1, min(restarts,
                                                           _BATCH_BYTES // per_run_bytes))

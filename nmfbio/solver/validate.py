@@ -1,8 +1,9 @@
 """Validation of the solver's inputs, done once at its public boundary.
 
 Checks the data (numeric, non-empty, non-negative, finite where observed), the mask, the
-rank and the option names, and returns float64 copies the solver may modify: nothing the
-user passed in is ever changed. Messages say how many values are bad and where the first is,
+rank and the option names, and returns float64 data in the solver's layout (a copy unless the
+input already is in it; the solver never writes into its data): nothing the user passed in
+is ever changed. Messages say how many values are bad and where the first is,
 by name when names are known. Private solver helpers assume validated input.
 """
 
@@ -57,7 +58,10 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X",
 
     Returns
     -------
-    X : ndarray (C-contiguous float64 copy) or scipy.sparse.csr_matrix (float64 copy)
+    X : ndarray (C-contiguous float64) or scipy.sparse.csr_matrix (float64)
+        A copy, except where X already is in this form (a C-contiguous float64 ndarray
+        without a mask, or a canonical CSR matrix with positive stored values): then its
+        arrays are shared, and the solver only reads them.
     mask : bool ndarray or None
 
     Raises
@@ -99,7 +103,11 @@ def check_data(X, mask=None, *, feature_names=None, sample_names=None, what="X",
         return Xc, None
 
     try:
-        Xa = np.array(X, dtype=np.float64, order="C", copy=True)
+        if (mask is None and type(X) is np.ndarray and X.dtype == np.float64
+                and X.flags.c_contiguous):
+            Xa = X  # already in the solver's layout: shared (the solver never writes into X)
+        else:
+            Xa = np.array(X, dtype=np.float64, order="C", copy=True)
     except (TypeError, ValueError) as exc:
         raise NMFInputError(
             f"{what} must be a numeric matrix (features × samples); could not convert it to "
