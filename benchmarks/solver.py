@@ -82,8 +82,8 @@ A child process (``python benchmarks/solver.py --memory-child ...``) loads the s
 its peak resident set size (``getrusage``) is printed next to the 800 MB a dense 20000 x 5000
 float64 array would take.
 
-Targets: Frobenius ratio <= 0.5 vs sklearn cd (issue 19; 1.0 before); KL ratio <= 0.2 vs sklearn mu; restarts ratio
-<= 0.1; sparse peak RSS <= 400 MB (half the dense array).
+Targets: Frobenius ratio <= 0.5 vs sklearn cd (issue 19; 1.0 before); KL ratio <= 0.2 vs
+sklearn mu; restarts ratio <= 0.1; sparse peak RSS <= 400 MB (half the dense array).
 """
 
 from __future__ import annotations
