@@ -221,7 +221,7 @@ def _nnls_gram(G, B):
 
 def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None, layer=None,
          key_added="programs", threshold=DEFAULT_THRESHOLD,
-         rank=None, n_top=20, copy=False, max_iter=500, tol=1e-4) -> ProgramsResult:
+         rank=None, n_top=20, copy=False, max_iter=500, tol=1e-5) -> ProgramsResult:
     """Find gene-expression programs in an AnnData of raw counts.
 
     Parameters
@@ -249,7 +249,10 @@ def find(adata, ranks=range(2, 11), *, n_top_genes=2000, restarts=20, seed=None,
         Top genes listed per program.
     copy : bool
         Write into a copy (returned as ``result.adata``) instead of ``adata``.
-    max_iter, tol : per-fit stopping.
+    max_iter, tol : per-fit stopping (relative decrease of the objective per iteration). At
+        1e-4, 1 of 12 fits of a planted 6-program data set stopped on a plateau 5 % above the
+        minimum (its decrease there hovered at 0.9-1.2e-4), which changed the chosen rank;
+        1e-5 passes it (about 1.5× the iterations).
 
     Returns
     -------

@@ -470,11 +470,24 @@ def _rows_times(R, F, outT, out):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_tol, hist):
+def _extrapolated(new, old, beta, out):
+    """``out = max(0, new + β (new − old))``."""
+    nrow, r = new.shape
+    for i in range(nrow):
+        for k in range(r):
+            v = new[i, k] + beta * (new[i, k] - old[i, k])
+            out[i, k] = v if v > 0.0 else 0.0
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_tol, extra,
+                   hist):
     """A whole accelerated-HALS fit of one small dense problem in compiled code (the general
     path's per-iteration Python overhead would dominate). ``W`` (m, r) and ``Ht`` (n, r) are
     updated in place; ``hist`` receives the objective per iteration. Returns
-    ``(n_iter, converged)``. Same updates and objective as ``algorithms.fit_hals``."""
+    ``(n_iter, converged)``. Same updates, extrapolation and objective as
+    ``algorithms.fit_hals``; ``extra`` = (β₀, shrink, grow, grow of the cap, rounding floor
+    relative to ½‖X‖²), β₀ = 0 for plain HALS."""
     m, r = W.shape
     n = Ht.shape[0]
     normX2 = 0.0
@@ -484,15 +497,26 @@ def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_to
     Xt = np.ascontiguousarray(X.T)
     l1w = np.full(r, l1_W)
     l1h = np.full(r, l1_H)
+    beta0, shrink, grow, grow_max, floor = extra
+    use_extra = beta0 > 0.0
+    beta, beta_max = beta0, 1.0
+    restarted = False
+    # W/Ht: starts of the sweeps; Wp/Hp: plain iterates; Wx/Hx: extrapolated; Wb/Hb: accepted
+    Wp, Hp = W.copy(), Ht.copy()
+    Wx, Hx = W.copy(), Ht.copy()
+    Wb, Hb = W.copy(), Ht.copy()
     prev = np.inf
-    HH = np.dot(Ht.T, Ht)
     A, AT = np.empty((m, r)), np.empty((r, m))
     A2, A2T = np.empty((n, r)), np.empty((r, n))
     for it in range(max_iter):
-        _rows_times(Xt, Ht, AT, A)     # A = X H (m, r); HᵀH of the last iteration is G
-        _hals_chunks(W, A, HH, l1w, inner_W, rel_tol)
-        _rows_times(X, W, A2T, A2)     # A2 = Xᵀ W (n, r)
-        G2 = np.dot(W.T, W)
+        _rows_times(Xt, Ht, AT, A)     # A = X H (m, r)
+        _hals_chunks(W, A, np.dot(Ht.T, Ht), l1w, inner_W, rel_tol)
+        if use_extra:
+            _extrapolated(W, Wp, beta, Wx)
+        else:
+            Wx[:] = W
+        _rows_times(X, Wx, A2T, A2)    # A2 = Xᵀ Ŵ (n, r)
+        G2 = np.dot(Wx.T, Wx)
         _hals_chunks(Ht, A2, G2, l1h, inner_H, rel_tol)
         HH = np.dot(Ht.T, Ht)
         cross = 0.0
@@ -505,11 +529,46 @@ def hals_fit_small(X, W, Ht, l1_W, l1_H, max_iter, tol, inner_W, inner_H, rel_to
                 quad += G2[k, q] * HH[k, q]
         fit = 0.5 * normX2 - cross + 0.5 * quad
         if fit < 1e-6 * 0.5 * normX2:
-            R = X - np.dot(W, Ht.T)
+            R = X - np.dot(Wx, Ht.T)
             fit = 0.5 * np.sum(R * R)
-        obj = fit + l1_W * W.sum() + l1_H * Ht.sum()
-        hist[it] = obj
-        if it > 0 and prev - obj <= tol * max(abs(prev), 1e-300):
-            return it + 1, True
-        prev = obj
+        obj = fit + l1_W * Wx.sum() + l1_H * Ht.sum()
+        if not use_extra:
+            hist[it] = obj
+            if it > 0 and prev - obj <= tol * max(abs(prev), 1e-300):
+                return it + 1, True
+            prev = obj
+            continue
+        _extrapolated(Ht, Hp, beta, Hx)
+        Wp[:] = W
+        Hp[:] = Ht
+        if obj > prev:
+            # rejected: restart from the plain iterates with a smaller step; an increase at
+            # the rounding floor of an exact fit means converged
+            hist[it] = prev
+            if obj - prev <= floor * 0.5 * normX2:
+                W[:] = Wb
+                Ht[:] = Hb
+                return it + 1, True
+            beta_max = beta
+            beta /= shrink
+            restarted = True
+        else:
+            hist[it] = obj
+            Wb[:] = Wx
+            Hb[:] = Ht
+            W[:] = Wx
+            Ht[:] = Hx
+            beta_max = min(1.0, grow_max * beta_max)
+            beta = min(beta_max, grow * beta)
+            # the first step after a restart is not tested: its start, the plain iterates, is
+            # not the accepted pair
+            if it > 0 and not restarted and prev - obj <= tol * max(abs(prev), 1e-300):
+                W[:] = Wb
+                Ht[:] = Hb
+                return it + 1, True
+            restarted = False
+            prev = obj
+    if use_extra:
+        W[:] = Wb
+        Ht[:] = Hb
     return max_iter, False

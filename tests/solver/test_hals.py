@@ -110,3 +110,33 @@ def test_row_sweeps_equal_one_row_at_a_time():
                 s = A[i, k] - l1[k] - g[k] @ ref[i]
                 ref[i, k] = max(ref[i, k] + s / g[k, k], 0.0)
     np.testing.assert_allclose(U, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_compiled_small_fit_is_the_same_algorithm(monkeypatch):
+    # the whole-fit compiled path and the per-iteration path run the same updates,
+    # extrapolation and stopping rule: same iterations, same objectives up to rounding
+    X, _, _ = noisy(seed=9)
+    monkeypatch.setattr(algorithms, "LOW_PRECISION", False)
+    small = nmf(X, 4, seed=3, tol=1e-9, max_iter=3000)
+    monkeypatch.setattr(algorithms, "SMALL_FIT_WORK", 0)
+    general = nmf(X, 4, seed=3, tol=1e-9, max_iter=3000)
+    assert small.n_iter == general.n_iter
+    np.testing.assert_allclose(small.history, general.history, rtol=1e-9)
+    np.testing.assert_allclose(small.W, general.W, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("path", ["small", "general"])
+def test_extrapolation_keeps_the_minimum_in_fewer_iterations(monkeypatch, path):
+    if path == "general":
+        monkeypatch.setattr(algorithms, "SMALL_FIT_WORK", 0)
+    iters, losses = {}, {}
+    for on in (False, True):
+        monkeypatch.setattr(algorithms, "EXTRAPOLATE", on)
+        fits = [nmf(noisy(seed=s)[0], 4, seed=s, tol=1e-8, max_iter=5000) for s in range(4)]
+        assert all(f.converged for f in fits)
+        iters[on] = sum(f.n_iter for f in fits)
+        losses[on] = np.array([f.loss for f in fits])
+        for f in fits:  # the history never increases, extrapolated or not
+            assert np.all(np.diff(f.history) <= 1e-6 * np.asarray(f.history[:-1]))
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-5)
+    assert iters[True] < 0.8 * iters[False], iters
