@@ -448,6 +448,26 @@ def spmm(indptr, indices, data, D):
     return out
 
 
+@njit(parallel=True, cache=True)
+def spmm_low(indptr, indices, data, D):
+    """:func:`spmm` for float32 ``data`` and ``D``, summed per row in float32 (the early,
+    low-precision products of HALS: less memory traffic per stored value); returns float64.
+    Strict floating point, so again independent of the width of ``D``."""
+    n_rows = indptr.shape[0] - 1
+    k = D.shape[1]
+    out = np.zeros((n_rows, k))
+    for i in prange(n_rows):
+        acc = np.zeros(k, dtype=np.float32)
+        for p in range(indptr[i], indptr[i + 1]):
+            v = data[p]
+            d = D[indices[p]]
+            for c in range(k):
+                acc[c] += v * d[c]
+        for c in range(k):
+            out[i, c] = acc[c]
+    return out
+
+
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _rows_times(R, F, outT, out):
     """``out`` (L, r) = Rᵀ F for ``R`` (n_rows, L) and ``F`` (n_rows, r), summed row by row

@@ -276,8 +276,8 @@ def fit_hals(data, W, H, *, l1_W, l1_H, max_iter, tol, lossobj, update_W=True):
         _rescale(Wm, Ht, 0, every)  # columns of W sum to 1
     elif mode == "H":
         _rescale(Ht, Wm, 0, every)
-    # float32 products first (dense data only; see LOW_SWITCH)
-    low = np.full(B, LOW_PRECISION and not data.sparse)
+    # float32 products first (see LOW_SWITCH)
+    low = np.full(B, LOW_PRECISION)
     # extrapolation (see EXTRAPOLATE): Wm/Ht hold the starts of the next sweeps, ``last`` the
     # plain iterates, ``kept`` the accepted pair (the result) and its objective
     extra = EXTRAPOLATE and update_W and mode is None

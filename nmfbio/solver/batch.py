@@ -48,6 +48,7 @@ class Batch:
             self.col_data = np.ascontiguousarray(self.row_data[:, perm])
             self.mats = runs
             self.normX2 = np.array([float(d @ d) for d in self.row_data])
+            self._data32 = None
         else:
             # a shared X is a view: check_data already made the solver's private copy
             self.rows = X[None] if not per_run else np.stack(runs)     # (Bx, m, n)
@@ -78,6 +79,13 @@ class Batch:
         return self._cols
 
     @property
+    def data32(self):
+        """Sparse values as float32, (row_data, col_data) (made on first use)."""
+        if self._data32 is None:
+            self._data32 = (self.row_data.astype(np.float32), self.col_data.astype(np.float32))
+        return self._data32
+
+    @property
     def rows32(self):
         """Dense data as float32 (Bx, m, n), C-contiguous (made on first use): the operand of
         the early, low-precision products of ``fit_hals``."""
@@ -102,10 +110,8 @@ class Batch:
         """``X_bᵀ F_b`` (side "H": F (b, m, r) → (b, n, r)) or ``X_b F_b`` (side "W":
         F (b, n, r) → (b, m, r)) for the runs ``idx``; dense or sparse X.
 
-        ``low`` (bool per entry of ``idx``, dense only): compute that run's product in float32
-        (X and F rounded to float32; the result is returned in float64)."""
-        from nmfbio.solver._ccd import KERNEL_LOCK, spmm
-
+        ``low`` (bool per entry of ``idx``): compute that run's product in float32 (X and F
+        rounded to float32, sums in float32; the result is returned in float64)."""
         b, L, r = F.shape
         out_len = self.shape[1] if side == "H" else self.shape[0]
         if not self.sparse:
@@ -121,17 +127,27 @@ class Batch:
                     X, Ft = self.rows[j], F[t].T
                 out[t] = (Ft @ (X if side == "H" else X.T)).T
             return out
-        if self.n_data == 1:
-            F2 = np.ascontiguousarray(F.transpose(1, 0, 2).reshape(L, b * r))
-            parts = ((self.col_indptr, self.col_indices, self.col_data[0]) if side == "H"
-                     else (self.row_indptr, self.row_indices, self.row_data[0]))
-            with KERNEL_LOCK:
-                res = spmm(*parts, F2)  # (out_len, b r)
-            return np.ascontiguousarray(res.reshape(out_len, b, r).transpose(1, 0, 2))
+        low = np.zeros(b, dtype=bool) if low is None else np.asarray(low, dtype=bool)
+        if self.n_data == 1 and (low.all() or not low.any()):
+            # all runs at once: each output column is summed on its own (see spmm)
+            lo = bool(low.any())
+            F2 = np.ascontiguousarray(F.transpose(1, 0, 2).reshape(L, b * r),
+                                      dtype=np.float32 if lo else np.float64)
+            return np.ascontiguousarray(
+                self._spmm(side, 0, lo, F2).reshape(out_len, b, r).transpose(1, 0, 2))
         out = np.empty((b, out_len, r))
         for t, i in enumerate(idx):
-            parts = ((self.col_indptr, self.col_indices, self.col_data[i]) if side == "H"
-                     else (self.row_indptr, self.row_indices, self.row_data[i]))
-            with KERNEL_LOCK:
-                out[t] = spmm(*parts, np.ascontiguousarray(F[t]))
+            j = i if self.n_data > 1 else 0
+            out[t] = self._spmm(side, j, low[t], np.ascontiguousarray(
+                F[t], dtype=np.float32 if low[t] else np.float64))
         return out
+
+    def _spmm(self, side, j, low, D):
+        """Sparse X_j (side "W") or X_jᵀ (side "H") times ``D``, in float32 when ``low``."""
+        from nmfbio.solver._ccd import KERNEL_LOCK, spmm, spmm_low
+
+        values = self.data32 if low else (self.row_data, self.col_data)
+        parts = ((self.col_indptr, self.col_indices, values[1][j]) if side == "H"
+                 else (self.row_indptr, self.row_indices, values[0][j]))
+        with KERNEL_LOCK:
+            return (spmm_low if low else spmm)(*parts, D)

@@ -28,21 +28,24 @@ def noisy(m=60, n=80, r=4, seed=0):
 
 @pytest.mark.filterwarnings("ignore::nmfbio.errors.ConvergenceWarning")
 @pytest.mark.parametrize("max_iter, tol", [(3, 0.0), (500, 1e-9)])
-def test_final_objective_is_exact(general, max_iter, tol):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_final_objective_is_exact(general, max_iter, tol, sparse):
     # stopped on float32 products (3 iterations) or after the switch to float64: the last
     # objective is the exact float64 loss of the returned factors either way
     X, _, _ = noisy()
-    res = nmf(X, 4, seed=1, max_iter=max_iter, tol=tol)
+    res = nmf(sp.csr_matrix(X) if sparse else X, 4, seed=1, max_iter=max_iter, tol=tol)
     exact = Frobenius().value(X, res.W, res.H)
     assert res.history[-1] == pytest.approx(exact, rel=1e-11)
     assert res.loss == pytest.approx(exact, rel=1e-11)
 
 
-def test_float32_products_reach_the_float64_minimum(general, monkeypatch):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_products_reach_the_float64_minimum(general, monkeypatch, sparse):
     X, W, _ = noisy()
-    low = nmf(X, 4, seed=2, tol=1e-11, max_iter=5000)
+    Xs = sp.csr_matrix(X) if sparse else X
+    low = nmf(Xs, 4, seed=2, tol=1e-11, max_iter=5000)
     monkeypatch.setattr(algorithms, "LOW_PRECISION", False)
-    full = nmf(X, 4, seed=2, tol=1e-11, max_iter=5000)
+    full = nmf(Xs, 4, seed=2, tol=1e-11, max_iter=5000)
     assert low.converged and full.converged
     assert low.loss == pytest.approx(full.loss, rel=1e-9)
     assert match_cosine(low.W, full.W).min() > 0.9999
@@ -74,6 +77,20 @@ def test_runs_do_not_depend_on_their_batch(general, monkeypatch, sparse):
     for a, b in zip(together, alone, strict=True):
         np.testing.assert_array_equal(a.W, b.W)
         np.testing.assert_array_equal(a.history, b.history)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_restart_alone_equals_in_its_batch(general, sparse):
+    # restarts of one X switch to float64 at different iterations, so a batch mixes float32
+    # and float64 products; a run fitted alone gives the same numbers
+    X, _, _ = noisy(seed=10)
+    Xs = sp.csr_matrix(X) if sparse else X
+    together = nmf_runs(Xs, 4, seed=6, restarts=4, tol=1e-8, max_iter=3000)
+    assert len({r.n_iter for r in together}) > 1
+    for b in range(4):
+        alone = nmf_runs(Xs, 4, seed=6, restarts=4, tol=1e-8, max_iter=3000, run_ids=[b])[0]
+        np.testing.assert_array_equal(alone.W, together[b].W)
+        np.testing.assert_array_equal(alone.history, together[b].history)
 
 
 def test_user_array_is_shared_but_never_written(general):
