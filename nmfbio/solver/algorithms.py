@@ -1,9 +1,12 @@
 """The two fitting algorithms, on a :class:`~nmfbio.solver.batch.Batch` of runs.
 
 * ``fit_hals`` — Frobenius without mask: accelerated HALS (Cichocki & Phan 2009, with the
-  inner repetitions of Gillis & Glineur 2012, Neural Computation 24:1085). Each outer step
-  forms ``WᵀX`` and ``WᵀW`` once (BLAS, sparse-aware) and sweeps the rows of H several
-  times with them, stopping a run's sweeps when its change falls below 1 % of the first.
+  inner repetitions of Gillis & Glineur 2012, Neural Computation 24:1085) with extrapolation
+  (Ang & Gillis 2019, see ``EXTRAPOLATE``). Each outer step forms ``WᵀX`` and ``WᵀW`` once
+  (BLAS, sparse-aware; in float32 while the objective still falls fast, see ``LOW_SWITCH``)
+  and sweeps the rows of H several times with them, stopping a run's sweeps when its change
+  falls below 10 % of the first. Small dense runs are fitted whole in compiled code
+  (``_ccd.hals_fit_small``, the same updates in float64).
 * ``fit_ccd`` — KL (dense, masked or sparse) and masked Frobenius: cyclic coordinate descent
   with Newton steps (Hsieh & Dhillon 2011), compiled in ``_ccd.py``. Dense KL runs without
   one-sided L1 (the common case: catalogs, spike counts, and the masked fits of rank
