@@ -147,6 +147,11 @@ def add_signatures(subparsers) -> None:
                    "none): can tighten flat, overlapping signatures such as SBS3/SBS5/SBS40 "
                    "in generated mixtures, but on real genomes it recovered fewer known "
                    "signatures (default: %(default)s)")
+    e.add_argument("--merge", type=nonneg_float, default=0.93, metavar="COSINE",
+                   help="merge consensus components at least this alike into one signature "
+                   "(a process split in two; no two COSMIC v3.4 signatures but SBS10d/SBS56 "
+                   "are this alike); 1: only identical ones (default: %(default)s; one "
+                   "catalog only)")
     e.add_argument("--reference", help="reference signature file to match against")
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(run=_run_extract)
@@ -302,7 +307,7 @@ def _run_extract(args) -> int:
     res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
                      seed=args.seed, rank=args.rank, normalize=_normalize(args.normalize),
-                     volume=args.volume, choose=args.choose)
+                     volume=args.volume, choose=args.choose, merge=args.merge)
     from nmfbio.plot.signatures import save
 
     mres = sg.match(res.signatures, sg.reference(args.reference)) if args.reference else None

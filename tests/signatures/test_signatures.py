@@ -118,3 +118,52 @@ def test_assign_docstring_example_runs():
     module = importlib.import_module("nmfbio.signatures.assign")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 6 and result.failed == 0
+
+
+def test_over_split_components_are_merged(tmp_path):
+    from nmfbio.signatures.extract import merge_duplicates
+
+    # a consensus with one signature split in two (components 0 and 2, cosine ~0.97)
+    cat, S, E = cohort(3, 120, 7)
+    fixed = sg.extract(cat, rank=3, ranks=range(1, 4), restarts=10, seed=0, merge=1.0)
+    assert fixed.params["merged"] == []
+    con = fixed.consensus
+    s0 = con.W[:, 0]
+    half = s0 * np.random.default_rng(1).uniform(0.7, 1.3, size=96)
+    half /= half.sum()
+    assert cosine_matrix(s0[:, None], half[:, None])[0, 0] > 0.95
+    W = np.column_stack([con.W, half])  # component 3 = component 0 split off
+    H = np.vstack([con.H, con.H[:1] * 0.5])
+    import dataclasses
+
+    split = dataclasses.replace(con, W=W, H=H, stability=np.array([0.9, 0.95, 0.97, 0.4]),
+                                mean_cosine=np.array([0.99, 0.99, 0.99, 0.8]),
+                                reproduced=np.array([10, 10, 10, 6]),
+                                stable=np.array([True, True, True, False]),
+                                run_W=np.stack([W] * con.run_W.shape[0]))
+    X = cat.to_numpy(dtype=float)
+    new, merged = merge_duplicates(split, X, 0.93)
+    assert new.W.shape == (96, 3) and merged == [dict(components=[0, 3], cosine=pytest.approx(
+        cosine_matrix(W[:, [0]], W[:, [3]])[0, 0]))]
+    # exposure-weighted mean of the members; the weakest member's stability
+    w = H.sum(axis=1)[[0, 3]]
+    expect = (W[:, [0, 3]] * w).sum(axis=1)
+    np.testing.assert_allclose(new.W[:, 0], expect / expect.sum())
+    assert new.stability[0] == 0.4 and not new.stable[0] and new.reproduced[0] == 6
+    np.testing.assert_allclose(new.W[:, 1:], con.W[:, 1:])
+    np.testing.assert_allclose(new.W.sum(axis=0), 1.0)
+    # the exposures are refitted (the merged signature carries a third of the noisy half)
+    assert new.loss <= con.loss * 1.15
+    assert merge_duplicates(split, X, 0.99)[1] == []  # below the threshold: nothing merged
+    # through extract: a threshold just below the closest pair of its consensus merges it
+    # (same seed, same consensus)
+    C = cosine_matrix(con.W, con.W)
+    low = float(np.sort(C[np.triu_indices(3, 1)])[-1]) - 1e-3
+    res = sg.extract(cat, rank=3, ranks=range(1, 4), restarts=10, seed=0, merge=low)
+    assert res.rank == 2 and res.signatures.shape == (96, 2) and res.exposures.shape[1] == 2
+    assert len(res.params["merged"]) == 1 and "were merged into one signature" in res.summary()
+    res.save(tmp_path / "merged.h5")
+    back = type(res).load(tmp_path / "merged.h5")
+    assert back.params["merged"] == res.params["merged"] and back.rank == 2
+    with pytest.raises(nmfbio.NMFInputError, match="merge must be a cosine"):
+        sg.extract(cat, rank=3, ranks=range(1, 4), restarts=10, seed=0, merge=0.0)
