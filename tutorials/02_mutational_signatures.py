@@ -95,7 +95,9 @@ print(f"{int(per_tumour.sum())} substitutions; per tumour from {int(per_tumour.m
 # real cohorts the error is flat over several ranks and the known signatures separate only
 # at the top of that range); then, at that rank, a
 # consensus over restarts that are each fitted to a Poisson-resampled copy of the catalog,
-# so a signature counts only if it survives the counting noise. Here ranks 1–8 with 50
+# so a signature counts only if it survives the counting noise; consensus components at
+# least 0.93 alike (one process split in two) are merged (`merge=0.93`; the summary says
+# so). Here ranks 1–8 with 50
 # consensus restarts (about 3 s); for a study use `ranks=range(1, 16)` (or more for large
 # cohorts) and `restarts=100` or more.
 #
