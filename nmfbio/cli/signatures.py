@@ -150,8 +150,7 @@ def add_signatures(subparsers) -> None:
     e.add_argument("--merge", type=nonneg_float, default=0.93, metavar="COSINE",
                    help="merge consensus components at least this alike into one signature "
                    "(a process split in two; no two COSMIC v3.4 signatures but SBS10d/SBS56 "
-                   "are this alike); 1: only identical ones (default: %(default)s; one "
-                   "catalog only)")
+                   "are this alike); 1: only identical ones (default: %(default)s)")
     e.add_argument("--reference", help="reference signature file to match against")
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(run=_run_extract)
@@ -348,7 +347,8 @@ def _run_extract_joint(args, ranks) -> int:
     res = sg.extract_joint({p: _read_catalog(p) for p in args.catalog}, ranks,
                            weights=args.weights, restarts=args.restarts,
                            resample=None if args.resample == "none" else args.resample,
-                           seed=args.seed, rank=args.rank, choose=args.choose)
+                           seed=args.seed, rank=args.rank, choose=args.choose,
+                           merge=args.merge)
     names = [*(f"signatures.{t}.{x}" for t in res.types for x in ("tsv", "png")),
              "shares.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv", "joint.h5",
              "exposures.png", "rank_selection.png", "stability.png"]

@@ -293,8 +293,12 @@ def _check_merge(merge):
     return float(merge)
 
 
-def merge_duplicates(con: ConsensusResult, X: np.ndarray, threshold: float):
+def merge_duplicates(con: ConsensusResult, X: np.ndarray, threshold: float, sizes=None):
     """Merge consensus components whose cosine reaches ``threshold`` (single linkage).
+
+    ``sizes`` (joint extraction: the rows of each mutation type, in order): two components
+    are compared type by type and count as alike only if every type's profiles are (one
+    type alike is what a joint fit is there to separate).
 
     A merged signature is the exposure-weighted mean of its members (columns sum to 1); its
     exposures are refitted on ``X`` (KL) with the other signatures, and its stability,
@@ -317,9 +321,13 @@ def merge_duplicates(con: ConsensusResult, X: np.ndarray, threshold: float):
     """
     W = np.asarray(con.W, dtype=float)
     k = W.shape[1]
-    norms = np.linalg.norm(W, axis=0)
-    Wn = W / np.where(norms > 0, norms, 1.0)
-    cos = Wn.T @ Wn
+    edges = np.cumsum([0, *(sizes or [W.shape[0]])])
+    cos = np.ones((k, k))
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        block = W[lo:hi]
+        norms = np.linalg.norm(block, axis=0)
+        Bn = block / np.where(norms > 0, norms, 1.0)
+        cos = np.minimum(cos, Bn.T @ Bn)
     root = list(range(k))
 
     def find(i):

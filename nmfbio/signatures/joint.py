@@ -26,7 +26,14 @@ from nmfbio.errors import NMFInputError
 from nmfbio.model_selection.consensus import ConsensusResult
 from nmfbio.model_selection.rank import RankSelection
 from nmfbio.signatures._catalog import catalog_frame
-from nmfbio.signatures.extract import select_and_consensus, signature_names, write_tables
+from nmfbio.signatures.extract import (
+    MERGE_COSINE,
+    _check_merge,
+    merge_duplicates,
+    select_and_consensus,
+    signature_names,
+    write_tables,
+)
 
 __all__ = ["JointExtractionResult", "extract_joint", "JOINT_WEIGHTS"]
 
@@ -106,15 +113,19 @@ class JointExtractionResult(Stored):
         rows = "; ".join(f"{name}: " + ", ".join(f"{t} {self.shares.loc[name, t]:.0%}"
                                                  for t in self.types)
                          for name in self.shares.index)
+        said = "".join(
+            f" Consensus components {', '.join(str(c + 1) for c in m['components'])} were "
+            f"merged into one signature (cosine {m['cosine']:.3f})."
+            for m in self.params.get("merged", []))
         return (f"{self.rank} joint signatures over {', '.join(self.types)} from "
-                f"{self.catalog.shape[1]} samples. Rank rule: {self.selection.rule}. "
+                f"{self.catalog.shape[1]} samples. Rank rule: {self.selection.rule}.{said} "
                 f"Mutations by type: {rows}.")
 
 
 def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "counts",
                   restarts=100, resample="poisson", repeats=12, cv_restarts=5, seed=None,
                   rank=None, max_iter=1000, tol=1e-4,
-                  choose="largest") -> JointExtractionResult:
+                  choose="largest", merge=MERGE_COSINE) -> JointExtractionResult:
     """Extract signatures of several mutation types at once, with shared exposures.
 
     Parameters
@@ -124,8 +135,9 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
         for :func:`~nmfbio.signatures.extract`) of the same samples, e.g. the dict that
         ``catalog_from_vcf(..., context=["SBS96", "DBS78", "ID83"])`` returns. The keys are
         ignored: each catalog's type is read from its labels.
-    ranks, restarts, resample, repeats, cv_restarts, seed, rank, max_iter, tol, choose
-        As in :func:`~nmfbio.signatures.extract`.
+    ranks, restarts, resample, repeats, cv_restarts, seed, rank, max_iter, tol, choose, merge
+        As in :func:`~nmfbio.signatures.extract`; two components are merged only if they
+        are that alike in every type (alike in SBS96 alone is what a joint fit separates).
     weights : {"counts", "equal"}, default "counts"
         ``"counts"`` fits the counts as they are (the Poisson model of all mutations; the
         abundant SBS dominate the fit); ``"equal"`` scales each type so all types carry the
@@ -180,9 +192,14 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
     C = pd.concat(frames, axis=0)
     row_factor = np.repeat(factor, [len(f) for f in frames])
     seed = check_seed(seed)
-    sel, k, con = select_and_consensus(C * row_factor[:, None], ranks, restarts, resample,
+    merge = _check_merge(merge)
+    fitted = C * row_factor[:, None]
+    sel, k, con = select_and_consensus(fitted, ranks, restarts, resample,
                                        repeats, cv_restarts, seed, rank, max_iter, tol,
                                        choose)
+    con, merged = merge_duplicates(con, fitted.to_numpy(dtype=float), merge,
+                                   sizes=[len(f) for f in frames])
+    k = con.W.shape[1]
     # back to raw counts: X_t ≈ (W_t / f_t) H
     W = con.W / row_factor[:, None]
     per_type = np.add.reduceat(W, np.cumsum([0] + [len(f) for f in frames[:-1]]), axis=0)
@@ -200,6 +217,6 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
                   cv_restarts=int(cv_restarts), choose=choose, seed=seed,
                   max_iter=int(max_iter), tol=float(tol), types=types,
                   sizes=[len(f) for f in frames], weights=weights,
-                  type_weights=[float(x) for x in factor])
+                  type_weights=[float(x) for x in factor], merge=merge, merged=merged)
     return JointExtractionResult(signatures=sigs, shares=shares, exposures=expo, rank=k,
                                  selection=sel, consensus=con, catalog=C, params=params)

@@ -79,3 +79,22 @@ def test_bad_joint_inputs():
         sg.extract_joint({"SBS96": cats["SBS96"], "DBS78": cats["DBS78"].iloc[:, 1:]})
     with pytest.raises(nmfbio.NMFInputError, match="weights must be one of"):
         sg.extract_joint(cats, weights="log")
+
+
+def test_joint_merges_over_split_components():
+    cats, _ = _planted(n=60, seed=1)
+    kept = sg.extract_joint(cats, ranks=[3], restarts=4, seed=0, merge=1.0)
+    assert kept.params["merged"] == [] and kept.rank == 3
+    # a threshold just below the closest pair of that (same-seed) consensus merges the pair
+    from nmfbio.model_selection.matching import cosine_matrix
+
+    W = kept.consensus.W
+    edges = np.cumsum([0, *kept.params["sizes"]])
+    C = np.min([cosine_matrix(W[a:b], W[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)],
+               axis=0)
+    low = float(np.sort(C[np.triu_indices(3, 1)])[-1]) - 1e-3
+    res = sg.extract_joint(cats, ranks=[3], restarts=4, seed=0, merge=low)
+    assert res.rank == 2 and res.exposures.shape[1] == 2
+    assert len(res.params["merged"]) == 1 and "were merged into one signature" in res.summary()
+    for t in res.types:  # every type's block still sums to 1 per signature
+        np.testing.assert_allclose(res.signatures_of(t).sum(axis=0), 1.0)
