@@ -50,7 +50,7 @@ class Batch:
             self.normX2 = np.array([float(d @ d) for d in self.row_data])
             self._data32 = None
         else:
-            # a shared X is a view: check_data already made the solver's private copy
+            # a shared X is a view of check_data's array (the solver never writes into it)
             self.rows = X[None] if not per_run else np.stack(runs)     # (Bx, m, n)
             self._cols = None
             self._rows32 = None
