@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["COMMANDS", "add_command", "parse_ranks", "positive_int", "nonneg_int",
-           "nonneg_float", "positive_float", "fraction", "cli_spelling", "add_input_args",
-           "read_input", "write_tsv", "save_figure",
+           "nonneg_float", "positive_float", "fraction", "cosine_threshold", "cli_spelling",
+           "add_input_args", "read_input", "write_tsv", "save_figure",
            "warn_line", "INPUT_HELP", "add_global_options", "global_options", "walk_commands",
            "logging_to_stderr"]
 
@@ -157,6 +157,12 @@ def fraction(text: str) -> float:
     """A number in [0, 1] (argparse type)."""
     return _number(text, float, lambda v: 0 <= v <= 1, "a fraction between 0 and 1",
                    "expected a fraction between 0 and 1, got {text!r}")
+
+
+def cosine_threshold(text: str) -> float:
+    """A cosine in (0, 1] (argparse type; 0, NaN and values above 1 refused)."""
+    return _number(text, float, lambda v: 0 < v <= 1, "a cosine in (0, 1]",
+                   "expected a cosine in (0, 1], got {text!r}")
 
 
 def nonneg_float(text: str) -> float:

@@ -11,6 +11,7 @@ from pathlib import Path
 from nmfbio._atomic import output_set
 from nmfbio.cli._common import (
     add_command,
+    cosine_threshold,
     fraction,
     nonneg_float,
     nonneg_int,
@@ -147,7 +148,7 @@ def add_signatures(subparsers) -> None:
                    "none): can tighten flat, overlapping signatures such as SBS3/SBS5/SBS40 "
                    "in generated mixtures, but on real genomes it recovered fewer known "
                    "signatures (default: %(default)s)")
-    e.add_argument("--merge", type=nonneg_float, default=0.93, metavar="COSINE",
+    e.add_argument("--merge", type=cosine_threshold, default=0.93, metavar="COSINE",
                    help="merge consensus components at least this alike into one signature "
                    "(a process split in two; no two COSMIC v3.4 signatures but SBS10d/SBS56 "
                    "are this alike); 1: only identical ones (default: %(default)s)")

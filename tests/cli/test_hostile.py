@@ -200,6 +200,21 @@ def test_cli_numbers_refused_with_the_option_named(tmp_path, csv, capsys, option
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("value, message", [
+    ("0", "expected a cosine in (0, 1], got '0'"),
+    ("1.5", "expected a cosine in (0, 1], got '1.5'"),
+    ("nan", "expected a cosine in (0, 1], got 'nan'"),
+    ("-0.9", "expected a cosine in (0, 1], got '-0.9'"),
+])
+def test_merge_cosine_refused_before_reading(tmp_path, capsys, value, message):
+    missing = tmp_path / "no_such_catalog.tsv"  # never read: the option fails first
+    assert main(["signatures", "extract", str(missing), "--merge", value,
+                 "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "error: argument " in err and "--merge" in err and message in err, err
+    assert "no_such_catalog" not in err and not (tmp_path / "o").exists()
+
+
 def test_rank_too_large_names_the_limit(tmp_path, csv, capsys):
     assert main(["fit", str(csv), "-k", "500", "-o", str(tmp_path / "o")]) == 2
     _error(capsys, "rank must be between 1 and min(n_features, n_samples) = 15", "got 500")
