@@ -359,13 +359,14 @@ def merge_duplicates(con: ConsensusResult, X: np.ndarray, threshold: float, size
     H2, loss = refit_H(X, W2, loss="kl", _warn=False)
     run_W = np.stack([con.run_W[:, :, g].mean(axis=2) for g in members], axis=2)
     run_W /= np.maximum(run_W.sum(axis=1, keepdims=True), 1e-300)
-    low = [lambda a, g=g: np.min(a[g]) for g in members]
+    def weakest(values):
+        return np.array([np.min(values[g]) for g in members])
+
     new = dataclasses.replace(
         con, W=W2, H=H2, run_W=run_W, loss=float(loss),
-        stability=np.array([f(con.stability) for f in low], dtype=float),
-        mean_cosine=np.array([f(con.mean_cosine) for f in low], dtype=float),
-        reproduced=np.array([f(con.reproduced) for f in low]),
-        stable=np.array([bool(np.all(con.stable[g])) for g in members]),
+        stability=weakest(con.stability).astype(float),
+        mean_cosine=weakest(con.mean_cosine).astype(float),
+        reproduced=weakest(con.reproduced), stable=weakest(con.stable),
         params=dict(con.params, merged=merged))
     return new, merged
 

@@ -42,13 +42,16 @@ HALS_MAX_INNER = 5
 HALS_REL_TOL = 1e-1
 #: single dense runs up to this size (m·n·r) are fitted entirely in compiled code
 SMALL_FIT_WORK = 2_000_000
-#: larger dense Frobenius fits form their products X Hᵀ and Wᵀ X in float32 (half the memory
+#: larger Frobenius fits (dense or sparse) form X Hᵀ and Wᵀ X in float32 (half the memory
 #: traffic; 2-3× faster on the benchmark's 2000 × 3000, rank 20) until the relative decrease
 #: of the then approximate objective falls below max(tol, LOW_SWITCH), and in float64 from
 #: there on: every run ends on float64 products, so its final objective and its stopping
 #: decision are exact. The float32 objective's relative error was ~1e-7 on that benchmark with
 #: the fit at 7 % of ½‖X‖² (about 1e-8 × ½‖X‖² / fit), 100× below LOW_SWITCH
 LOW_SWITCH = 1e-5
+#: ... as long as the fit is not so close that the expanded objective cancels (the fit below
+#: this share of ½‖X‖², where the float32 error would reach ~1e-6 relative)
+LOW_MIN_FIT = 1e-2
 #: False: every product in float64 (the tests compare both)
 LOW_PRECISION = True
 #: Frobenius fits of both factors without one-sided L1 extrapolate each new factor,
@@ -69,9 +72,6 @@ EXTRA_GROW_MAX = 1.01
 #: a rejected step whose increase is below this share of ½‖X‖² (rounding: an exact fit's
 #: objective wanders at ~1e-31 of it) stops the run as converged
 EXTRA_FLOOR = 1e4 * np.finfo(float).eps ** 2
-#: ... as long as the fit is not so close that the expanded objective cancels (the fit below
-#: this share of ½‖X‖², where the float32 error would reach ~1e-6 relative)
-LOW_MIN_FIT = 1e-2
 
 
 #: OpenBLAS runs a product on one thread when m·n·k is below 4·65536; larger products wake
