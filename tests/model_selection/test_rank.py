@@ -202,6 +202,26 @@ def test_choose_largest_takes_the_last_rank_within_two_standard_errors():
     assert rank_mod.decide_rank(params, scores).best == 9
 
 
+def test_choose_largest_stops_at_the_first_measurably_worse_rank():
+    # rank 10 is measurably worse than rank 8 (mean +0.10, SE 0); rank 12 is worse still
+    # but so erratic (SE 0.9) that 2 SE would cover it: over-fitting, not support
+    params = dict(ranks=[7, 8, 9, 10, 11, 12], repeats=4, threshold=0.8, loss="kl",
+                  choose="largest")
+    means = [1.30, 1.00, 1.01, 1.10, 1.20, 2.00]
+    wild = np.array([-1.5, -0.5, 0.5, 1.5]) * 1.2
+    noise = [np.zeros(4), np.zeros(4), np.array([-0.03, -0.01, 0.01, 0.03]) * 0.5,
+             np.zeros(4), np.zeros(4), wild]
+    sel = rank_mod.decide_rank(params, _scores(means, noise))
+    se = sel.table["test_se"]
+    assert se[12] > 0.5 and 1.0 <= 2 * se[12]  # rank 12 alone would be "within" 2 SE
+    assert sel.best == 9
+    assert "as are all the ranks between them" in sel.rule
+    # without the gap, the largest rank in the band is taken as before
+    means[2:5] = [1.01, 1.015, 1.02]
+    noise[2:5] = [np.array([-0.03, -0.01, 0.01, 0.03])] * 3
+    assert rank_mod.decide_rank(params, _scores(means, noise)).best == 12
+
+
 def test_choose_is_validated_and_recorded():
     X = np.random.default_rng(0).poisson(5.0, size=(20, 30)).astype(float)
     with pytest.raises(nmfbio.NMFInputError, match="choose must be one of 'smallest', 'largest'"):
