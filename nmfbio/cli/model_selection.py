@@ -155,7 +155,7 @@ def add_rank(subparsers) -> None:
                     "entries, and measure each rank's stability; recommend the smallest rank "
                     "within one standard error of the best whose parts are all stable (or, "
                     "with --choose largest, the largest rank within two standard errors of "
-                    "the best).\n\n"
+                    "the best, as are the ranks between).\n\n"
                     + _ORIENTATION,
         epilog="""\
 outputs (in OUTDIR):
@@ -181,7 +181,8 @@ with 'nmfbio combine':
                    help="rank rule: 'smallest' (parsimony: the smallest rank within one "
                         "standard error of the best held-out error whose parts are all "
                         "stable) or 'largest' (resolution: the largest rank within two "
-                        "standard errors of the best) (default: %(default)s)")
+                        "standard errors of the best, as are the ranks between) "
+                        "(default: %(default)s)")
     _shard_arg(p, "ranks")
     p.set_defaults(run=_run_rank)
 

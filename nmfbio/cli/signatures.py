@@ -131,7 +131,8 @@ def add_signatures(subparsers) -> None:
                    help="use this rank instead of the recommended one")
     e.add_argument("--choose", choices=("largest", "smallest"), default="largest",
                    help="rank rule: 'largest' (the most signatures whose held-out error is "
-                   "within two standard errors of the best: separates processes that "
+                   "within two standard errors of the best, as are the ranks between: "
+                   "separates processes that "
                    "predict equally well, as real cohorts need) or 'smallest' (parsimony, "
                    "as 'nmfbio rank') (default: %(default)s)")
     e.add_argument("--restarts", type=positive_int, default=100,

@@ -22,8 +22,10 @@ pull a rank's stability from 0.99 to 0.67. Two rules recommend a rank (``choose`
   subset of 560 breast cancers the smallest rank within one standard error, 8, recovered 2
   of the 8 known breast signatures where the minimum, 11, recovered 7).
 * ``"largest"`` (resolution; signature extraction's default): the largest rank whose
-  held-out error is within two standard errors of the best and whose components are all
-  stable, or, when none of those ranks is all stable, the largest of them. Where the error
+  held-out error is within two standard errors of the best, counting up from the best and
+  stopping at the first rank that predicts measurably worse (past it, over-fitted ranks can
+  spread so wide that 2 SE would cover them again), and whose components are all stable,
+  or, when none of those ranks is all stable, the largest of them. Where the error
   is flat over several ranks, processes that predict equally well are still separated (real
   breast cancer catalogs: flat over ranks 8-12, nothing all stable, the known signatures
   separate at 11-12); where a rank is stable and the ranks above it are not (Poisson counts
@@ -220,7 +222,8 @@ def select_rank(X, ranks=range(1, 11), *, loss="kl", holdout=0.1, repeats=3, res
         Which rule picks the rank (see :func:`decide_rank`): "smallest" — parsimony, the
         smallest rank within one standard error of the best held-out error whose components
         are all stable (else the best); "largest" — resolution, the largest rank whose
-        held-out error is within two standard errors of the best (signature extraction:
+        held-out error is within two standard errors of the best, as are all the ranks
+        between them (signature extraction:
         separating processes that predict the data equally well), the largest all-stable
         one among them when there is one (see the module docstring).
 

@@ -230,7 +230,8 @@ def extract(catalog, ranks=range(1, 16), *, restarts=100, resample="poisson", re
         chosen and the stability measured before the refinement (plain KL).
     choose : {"largest", "smallest"}, default "largest"
         The rank rule of :func:`nmfbio.select_rank`. "largest": the most signatures whose
-        held-out error is within two standard errors of the best (the largest all-stable
+        held-out error is within two standard errors of the best, as are all the ranks
+        between them (the largest all-stable
         one among them if any). On real breast cancer catalogs the error is flat over ranks
         8-12 while the known signatures separate only at 11-12 (flat SBS3/SBS5/SBS40a and
         SBS1/SBS8 merge below; fixed-rank consensus on six 100-tumour subsets of 560: 21,
