@@ -154,6 +154,13 @@ def add_signatures(subparsers) -> None:
                    "(a process split in two; no two COSMIC v3.4 signatures but SBS10d/SBS56 "
                    "are this alike); 1: only identical ones (default: %(default)s)")
     e.add_argument("--reference", help="reference signature file to match against")
+    e.add_argument("--shard", type=_shard_type, default=None, metavar="I/N",
+                   help="only score shard I of N of the rank selection (most of the work) "
+                   "and write it to OUTDIR/rank-I-of-N.h5; then extract with --rank-shards "
+                   "(needs --seed; give every run the same options)")
+    e.add_argument("--rank-shards", nargs="+", default=None, metavar="FILE",
+                   help="the files of every --shard run: the rank selection is combined from "
+                   "them instead of computed (the result of one unsharded run)")
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(run=_run_extract)
 
@@ -301,14 +308,19 @@ def _run_extract(args) -> int:
     from nmfbio.cli._common import parse_ranks
 
     ranks = parse_ranks(args.ranks)  # before reading: a bad list fails at once
+    if args.shard is not None or args.rank_shards:
+        _check_shard_args(args)
     if len(args.catalog) > 1:
         return _run_extract_joint(args, ranks)
+    if args.shard is not None:
+        return _run_extract_shard(args, ranks)
     out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], args.catalog)
     cat = _read_catalog(args.catalog[0])
     res = sg.extract(cat, ranks, restarts=args.restarts,
                      resample=None if args.resample == "none" else args.resample,
                      seed=args.seed, rank=args.rank, normalize=_normalize(args.normalize),
-                     volume=args.volume, choose=args.choose, merge=args.merge)
+                     volume=args.volume, choose=args.choose, merge=args.merge,
+                     shards=args.rank_shards)
     from nmfbio.plot.signatures import save
 
     mres = sg.match(res.signatures, sg.reference(args.reference)) if args.reference else None
@@ -329,6 +341,44 @@ def _run_extract(args) -> int:
             written += [out / "matches.tsv", out / "decomposition.tsv"]
     _say(args, f"{res.summary()}\nwrote {', '.join(p.name for p in written)} to {out}")
     return 0
+
+
+def _check_shard_args(args) -> None:
+    from nmfbio.errors import NMFInputError
+
+    if len(args.catalog) > 1:
+        raise NMFInputError("--shard and --rank-shards split the rank selection of one "
+                            "catalog; a joint extraction of several runs unsharded")
+    if args.shard is not None and args.rank_shards:
+        raise NMFInputError("--shard scores one shard and --rank-shards combines them all: "
+                            "give one or the other")
+    if args.shard is not None and args.seed is None:
+        raise NMFInputError("--shard needs --seed (the same for every shard and for the "
+                            "extraction that combines them)")
+
+
+def _run_extract_shard(args, ranks) -> int:
+    import nmfbio.signatures as sg
+
+    i, n = args.shard
+    name = f"rank-{i}-of-{n}.h5"
+    out, paths = _outdir(args, [name], args.catalog)
+    cat = _read_catalog(args.catalog[0])
+    part = sg.extract_rank_shard(cat, ranks, shard=args.shard, seed=args.seed,
+                                 normalize=_normalize(args.normalize), choose=args.choose,
+                                 source={"input": str(args.catalog[0])})
+    out.mkdir(parents=True, exist_ok=True)
+    part.save(paths[name])
+    done = ", ".join(str(s["rank"]) for s in part.scores)
+    _say(args, f"rank-selection shard {i}/{n} of the extraction: scored ranks {done}; wrote "
+               f"{name} to {out}")
+    return 0
+
+
+def _shard_type(text):
+    from nmfbio.cli.model_selection import _shard_type as parse
+
+    return parse(text)
 
 
 def _normalize(text: str):

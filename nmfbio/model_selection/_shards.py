@@ -39,7 +39,13 @@ from nmfbio.model_selection.consensus import (
     check_consensus_args,
     combine_runs,
 )
-from nmfbio.model_selection.rank import RankSelection, decide_rank, plan_rank_selection, score_rank
+from nmfbio.model_selection.rank import (
+    RankPlan,
+    RankSelection,
+    decide_rank,
+    plan_rank_selection,
+    score_rank,
+)
 from nmfbio.solver import get_loss, nmf_runs
 
 __all__ = ["parse_shard", "shard_items", "consensus_runs", "consensus_from_runs",
@@ -326,7 +332,7 @@ def select_rank_shard(X, ranks=range(1, 11), *, shard="1/1", loss="kl", holdout=
                      sample_names=_names(plan.sample_names), source=dict(source or {}))
 
 
-def select_rank_from_shards(shards) -> RankSelection:
+def select_rank_from_shards(shards, *, plan: RankPlan | None = None) -> RankSelection:
     """Combine every shard of a rank selection into the result of one
     :func:`nmfbio.select_rank`.
 
@@ -334,6 +340,10 @@ def select_rank_from_shards(shards) -> RankSelection:
     ----------
     shards : sequence of RankShard or paths to their files
         All ``n`` shards, in any order.
+    plan : RankPlan, optional
+        The selection the shards must belong to (a caller that knows its data and options,
+        e.g. :func:`nmfbio.signatures.extract`): shards with other parameters or data are
+        refused.
 
     Returns
     -------
@@ -355,6 +365,20 @@ def select_rank_from_shards(shards) -> RankSelection:
     """
     items = _load_all(shards, RankShard)
     first = _check_compatible(items)
+    if plan is not None:
+        diff = sorted(k for k in set(plan.params) | set(first.params)
+                      if json.dumps(plan.params.get(k), default=str)
+                      != json.dumps(first.params.get(k), default=str))
+        if diff:
+            raise NMFInputError(
+                f"the rank-selection shards ({items[0][0]}, …) were run with other options "
+                f"than this run ({', '.join(diff)} differ): score them with the same ranks, "
+                "repeats, restarts, seed and rank rule")
+        if first.fingerprint != data_fingerprint(plan.X):
+            raise NMFInputError(
+                f"the rank-selection shards ({items[0][0]}, …) were computed from other data "
+                "(the data fingerprints differ): score them from this input, with the same "
+                "normalisation")
     by_rank = {s["rank"]: s for _, obj in items for s in obj.scores}
     ranks = first.params["ranks"]
     if sorted(by_rank) != sorted(ranks):

@@ -12,7 +12,12 @@ readers live in :mod:`nmfbio.io`, plots in :mod:`nmfbio.plot.signatures`.
 
 from nmfbio.signatures.assign import AssignmentResult, assign
 from nmfbio.signatures.attribute import attribute
-from nmfbio.signatures.extract import ExtractionResult, extract, signature_names
+from nmfbio.signatures.extract import (
+    ExtractionResult,
+    extract,
+    extract_rank_shard,
+    signature_names,
+)
 from nmfbio.signatures.joint import JointExtractionResult, extract_joint
 from nmfbio.signatures.match import MatchResult, decompose, match
 from nmfbio.signatures.opportunities import convert_opportunities
@@ -21,6 +26,6 @@ from nmfbio.signatures.reference import ReferenceNotFoundError, reference, regis
 __all__ = [
     "AssignmentResult", "ExtractionResult", "MatchResult", "ReferenceNotFoundError", "assign",
     "JointExtractionResult", "attribute", "convert_opportunities", "decompose", "extract",
-    "extract_joint", "match",
+    "extract_joint", "extract_rank_shard", "match",
     "reference", "registry", "signature_names",
 ]

@@ -9,6 +9,11 @@ their stability; exposures refitted on the original counts with the signatures f
 seed → same output. Outputs follow the field's layouts: ``signatures.tsv`` as COSMIC
 (``Type`` column of channel labels in alphabetical order + one column per signature) and
 ``exposures.tsv`` (samples × signatures).
+
+The rank selection is most of the work (ranks × hold-out repeats × seeds); it can be split
+into shards run anywhere (:func:`extract_rank_shard`, ``nmfbio signatures extract --shard
+i/n``) and then passed to :func:`extract` (``shards=``), which gives exactly the result of
+one unsharded call.
 """
 
 from __future__ import annotations
@@ -26,14 +31,19 @@ from nmfbio._store import Stored
 from nmfbio._validation import check_seed, child_seeds
 from nmfbio._warn import warn
 from nmfbio.errors import ConvergenceWarning, NMFInputError
+from nmfbio.model_selection._shards import (
+    RankShard,
+    select_rank_from_shards,
+    select_rank_shard,
+)
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
-from nmfbio.model_selection.rank import RankSelection, select_rank
+from nmfbio.model_selection.rank import RankSelection, plan_rank_selection, select_rank
 from nmfbio.signatures._catalog import catalog_frame, frame_type
 from nmfbio.signatures.normalize import normalize_catalog, scale_factors
 from nmfbio.solver import refit_H
 from nmfbio.solver.minvol import fit_minvol, volume_weight
 
-__all__ = ["ExtractionResult", "extract", "signature_names"]
+__all__ = ["ExtractionResult", "extract", "extract_rank_shard", "signature_names"]
 
 
 def signature_names(k: int, prefix: str = "SBS96") -> list[str]:
@@ -185,7 +195,7 @@ class ExtractionResult(Stored):
 def extract(catalog, ranks=range(1, 16), *, restarts=100, resample="poisson", repeats=12,
             cv_restarts=5, seed=None, rank=None, max_iter=1000, tol=1e-4,
             normalize="gmm", volume=0.0, choose="largest",
-            merge=MERGE_COSINE) -> ExtractionResult:
+            merge=MERGE_COSINE, shards=None) -> ExtractionResult:
     """Extract de novo mutational signatures, choosing their number.
 
     Parameters
@@ -242,6 +252,12 @@ def extract(catalog, ranks=range(1, 16), *, restarts=100, resample="poisson", re
         Consensus components at least this alike (cosine) are merged into one signature (an
         over-split process: :data:`MERGE_COSINE` says why 0.93); the merges are recorded in
         ``params["merged"]`` and said in the summary. 1 merges only identical components.
+    shards : sequence of RankShard or paths, optional
+        Every shard of this extraction's rank selection (:func:`extract_rank_shard` with the
+        same catalog, ``ranks``, ``repeats``, ``cv_restarts``, ``seed``, ``max_iter``,
+        ``tol``, ``normalize`` and ``choose``): the selection is combined from them instead
+        of computed, and the result is that of the unsharded call. Shards of other data or
+        options are refused.
 
     Returns
     -------
@@ -264,7 +280,8 @@ def extract(catalog, ranks=range(1, 16), *, restarts=100, resample="poisson", re
         raise NMFInputError(f"volume must be a number >= 0 (0: no refinement), got {volume!r}")
     merge = _check_merge(merge)
     sel, k, con = select_and_consensus(fitted, ranks, restarts, resample, repeats,
-                                       cv_restarts, seed, rank, max_iter, tol, choose)
+                                       cv_restarts, seed, rank, max_iter, tol, choose,
+                                       shards=shards)
     con, merged = merge_duplicates(con, fitted.to_numpy(dtype=float), merge)
     k = con.W.shape[1]
     W, H, refined = con.W, con.H, {}
@@ -393,6 +410,53 @@ def write_tables(outdir, tables, result) -> list[Path]:
 VOLUME_TOL, VOLUME_MAX_ITER = 1e-6, 5000
 
 
+def extract_rank_shard(catalog, ranks=range(1, 16), *, shard="1/1", repeats=12,
+                       cv_restarts=5, seed=None, max_iter=1000, tol=1e-4, normalize="gmm",
+                       choose="largest", source=None) -> RankShard:
+    """Score one shard of the ranks of :func:`extract`'s rank selection (the bulk of its
+    work), for :func:`extract` ``(..., shards=[...])`` to combine.
+
+    The catalog is normalised and the rank-selection seed drawn from ``seed`` exactly as
+    :func:`extract` does, so the combined shards equal its own selection.
+
+    Parameters
+    ----------
+    catalog, ranks, repeats, cv_restarts, max_iter, tol, normalize, choose
+        As in :func:`extract` (the same values must be given to it).
+    shard : str or (int, int), default "1/1"
+        Shard ``i/n``: ranks ``i-1, i-1+n, …`` of the sorted ranks.
+    seed : int
+        Required (the same for every shard and for :func:`extract`).
+    source : dict, optional
+        Recorded as is (e.g. the input file).
+
+    Returns
+    -------
+    RankShard
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from nmfbio.io.sbs96 import CHANNELS
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.dirichlet(np.full(96, 0.3), 2).T
+    >>> cat = pd.DataFrame(rng.poisson(S @ rng.gamma(1, 500, (2, 60))), index=CHANNELS)
+    >>> parts = [extract_rank_shard(cat, range(1, 4), shard=(i, 2), repeats=2, seed=0)
+    ...          for i in (1, 2)]
+    >>> extract(cat, range(1, 4), repeats=2, restarts=10, seed=0, shards=parts).rank
+    2
+    """
+    if seed is None:
+        raise NMFInputError("a shard of the rank selection needs a seed (e.g. --seed 0), the "
+                            "same for every shard and for the extraction that combines them")
+    C = catalog_frame(catalog)
+    fitted, _ = normalize_catalog(C, normalize)
+    s_rank, _ = child_seeds(check_seed(seed), 2)
+    return select_rank_shard(fitted, ranks, shard=shard, loss="kl", repeats=repeats,
+                             restarts=cv_restarts, seed=s_rank, max_iter=max_iter, tol=tol,
+                             choose=choose, source=source)
+
+
 def refine_volume(X: np.ndarray, W: np.ndarray, H: np.ndarray, volume: float):
     """The consensus signatures tightened by minimum-volume KL NMF (one fit from the
     consensus W and its H, λ = λ̃·KL/|log det| there); returns W and what was done."""
@@ -408,12 +472,17 @@ def refine_volume(X: np.ndarray, W: np.ndarray, H: np.ndarray, volume: float):
 
 
 def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, seed, rank,
-                         max_iter, tol, choose="largest"):
+                         max_iter, tol, choose="largest", shards=None):
     """The rank (chosen by CV + stability unless given) and the KL consensus at it: the
-    recipe of :func:`extract`, shared with the joint extraction of several types."""
+    recipe of :func:`extract`, shared with the joint extraction of several types. With
+    ``shards``, the rank selection is combined from them (checked against this plan)."""
     s_rank, s_cons = child_seeds(seed, 2)
-    sel = select_rank(C, ranks, loss="kl", repeats=repeats, restarts=cv_restarts, seed=s_rank,
-                      max_iter=max_iter, tol=tol, choose=choose)
+    opts = dict(loss="kl", repeats=repeats, restarts=cv_restarts, seed=s_rank,
+                max_iter=max_iter, tol=tol, choose=choose)
+    if shards is None:
+        sel = select_rank(C, ranks, **opts)
+    else:
+        sel = select_rank_from_shards(shards, plan=plan_rank_selection(C, ranks, **opts))
     k = sel.best if rank is None else int(rank)
     con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
                     max_iter=max_iter, tol=tol)

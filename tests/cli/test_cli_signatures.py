@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -174,6 +175,34 @@ def test_opportunities_and_convert(tmp_path, capsys):
     assert main(["signatures", "convert", str(tmp_path / "sigs.tsv"), "--source",
                  str(tmp_path / "bad.tsv"), "--target", str(exome), "-o", str(out)]) == 2
     assert "bad.tsv, line 2, column 2: count 'many' is not a number" in capsys.readouterr().err
+
+
+def test_extract_in_rank_shards_equals_one_run(tmp_path, files, capsys):
+    cat_path, _ = files
+    opts = ["--ranks", "1-4", "--restarts", "8", "--seed", "3"]
+    for i in (1, 2):
+        assert main(["signatures", "extract", str(cat_path), *opts, "--shard", f"{i}/2",
+                     "-o", str(tmp_path / "shards")]) == 0
+    assert "rank-selection shard 2/2 of the extraction: scored ranks 2, 4" in \
+        capsys.readouterr().out
+    shards = sorted(map(str, (tmp_path / "shards").glob("rank-*-of-2.h5")))
+    assert len(shards) == 2
+    assert main(["signatures", "extract", str(cat_path), *opts, "--rank-shards", *shards,
+                 "-o", str(tmp_path / "a")]) == 0
+    assert main(["signatures", "extract", str(cat_path), *opts, "-o", str(tmp_path / "b")]) == 0
+    for name in ("signatures.tsv", "exposures.tsv", "rank_selection.tsv", "stability.tsv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    capsys.readouterr()
+    # shards of another seed, a missing shard, a shard without a seed, both flags: refused
+    bad = [([*opts[:-1], "4", "--rank-shards", *shards], "run with other options"),
+           ([*opts, "--rank-shards", shards[0]], r"shard\(s\) 2/2 missing"),
+           (["--shard", "1/2"], "--shard needs --seed"),
+           ([*opts, "--shard", "1/2", "--rank-shards", *shards], "give one or the other")]
+    for args, message in bad:
+        assert main(["signatures", "extract", str(cat_path), *args, "-o",
+                     str(tmp_path / "c")]) == 2
+        assert re.search(message, capsys.readouterr().err), message
+    assert not (tmp_path / "c").exists()
 
 
 def test_joint_extraction_from_several_catalogs(tmp_path, capsys):

@@ -167,3 +167,38 @@ def test_over_split_components_are_merged(tmp_path):
     assert back.params["merged"] == res.params["merged"] and back.rank == 2
     with pytest.raises(nmfbio.NMFInputError, match="merge must be a cosine"):
         sg.extract(cat, rank=3, ranks=range(1, 4), restarts=10, seed=0, merge=0.0)
+
+
+def test_sharded_rank_selection_gives_the_unsharded_extraction(tmp_path):
+    """The rank selection split into shards (scored separately, saved, loaded) and combined by
+    extract gives exactly the unsharded extraction; shards of other data, options or an
+    incomplete set are refused."""
+    from nmfbio.signatures.extract import extract_rank_shard
+
+    cat, _, _ = cohort(3, 80, 5)
+    cat.iloc[:, :4] *= 30  # hypermutated samples: the shards see the normalised catalog
+    opts = dict(repeats=3, cv_restarts=2, seed=4)
+    full = sg.extract(cat, range(1, 6), restarts=10, **opts)
+    assert full.params["normalization"]["scaled"]
+    paths = []
+    for i in (1, 2, 3):
+        part = extract_rank_shard(cat, range(1, 6), shard=f"{i}/3", **opts)
+        paths.append(tmp_path / f"rank-{i}.h5")
+        part.save(paths[-1])
+    res = sg.extract(cat, range(1, 6), restarts=10, shards=paths[::-1], **opts)
+    pd.testing.assert_frame_equal(res.selection.table, full.selection.table)
+    assert res.selection.rule == full.selection.rule and res.rank == full.rank == 3
+    pd.testing.assert_frame_equal(res.signatures, full.signatures)
+    pd.testing.assert_frame_equal(res.exposures, full.exposures)
+    with pytest.raises(nmfbio.NMFInputError, match="run with other options than this run "
+                                                   r"\(repeats, seed differ\)"):
+        sg.extract(cat, range(1, 6), restarts=10, shards=paths, repeats=4, cv_restarts=2,
+                   seed=5)
+    with pytest.raises(nmfbio.NMFInputError, match="computed from other data"):
+        sg.extract(cat, range(1, 6), restarts=10, shards=paths, normalize="none", **opts)
+    with pytest.raises(nmfbio.NMFInputError, match="computed from other data"):
+        sg.extract(cat + 1, range(1, 6), restarts=10, shards=paths, **opts)
+    with pytest.raises(nmfbio.NMFInputError, match=r"shard\(s\) 2/3 missing"):
+        sg.extract(cat, range(1, 6), restarts=10, shards=paths[::2], **opts)
+    with pytest.raises(nmfbio.NMFInputError, match="needs a seed"):
+        extract_rank_shard(cat, range(1, 6), shard="1/3", repeats=3)
