@@ -1,7 +1,7 @@
 """The Snakemake workflow in workflows/: `snakemake --lint` is clean, and the tiny test config
-runs end to end (in a temporary working directory) with the right content: the sharded
-consensus equals an in-process unsharded one at the rank that rank selection chose, and the
-signature matching and refitting steps see it."""
+runs end to end (in a temporary working directory) with the right content: domain signatures
+gives the in-process unsharded `signatures.extract`, with matching and refitting; the generic
+sharded rank selection and consensus (domain none) equal the unsharded ones."""
 
 from __future__ import annotations
 
@@ -34,13 +34,6 @@ def _snakemake(*args, cwd):
                NMFBIO_QUIET="1")
     return subprocess.run([*cmd, "-s", str(SNAKEFILE), *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
-
-
-def _has_command(*words):
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    done = subprocess.run([str(BIN / "nmfbio"), *words, "--help"], capture_output=True,
-                          env=env, timeout=60)
-    return done.returncode == 0
 
 
 def _repo_files():
@@ -126,58 +119,85 @@ def test_every_config_key_refuses_shell_syntax_by_name(tmp_path):
 
 
 def test_end_to_end_on_the_test_config(tmp_path):
+    """Domain signatures: `nmfbio signatures extract` with its rank selection in two shard
+    jobs gives the in-process unsharded extraction; matching and refitting see it."""
+    import nmfbio.signatures as sg
+
     before = _repo_files()
     catalog = read_catalog(REPO / "nmfbio" / "datasets" / "data" / "breast21_sbs96.tsv")
-    # the same steps in-process, unsharded, with the test config's options
-    sel = nmfbio.select_rank(catalog, range(1, 5), repeats=2, restarts=2, seed=0, max_iter=300)
-    k = sel.best
-    con = nmfbio.consensus(catalog, k, restarts=8, seed=0, max_iter=300)
-    ref = con.W_frame()
+    ex = sg.extract(catalog, range(1, 5), restarts=8, seed=0)  # the test config's options
+    k = ex.rank
+    ref = ex.signatures.copy()
     ref.columns = [f"REF{j + 1}" for j in range(k)]
-    ref.index.name = "Type"
     ref_name = f"reference {HOSTILE}.tsv"  # a legal file name full of shell syntax
     ref.to_csv(tmp_path / ref_name, sep="\t")  # COSMIC layout
 
-    report = _has_command("report")  # written alongside the workflow; test it once it exists
-    (tmp_path / "more.yaml").write_text(f"signatures: {{reference: {ref_name!r}}}\n"
-                                        f"report: {str(report).lower()}\n")
+    (tmp_path / "more.yaml").write_text(f"signatures: {{reference: {ref_name!r}}}\n")
     done = _snakemake("--cores", "2", "--configfile", str(TEST_CONFIG),
                       str(tmp_path / "more.yaml"), "--directory", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     res = tmp_path / "results"
 
-    # the chosen rank is the one rank selection recommended, and the only consensus run
+    # the rank selection ran in the configured shards; the generic steps did not run
+    shards = sorted(p.name for p in (res / "signatures" / "shards").iterdir())
+    assert shards == ["rank-1-of-2.h5", "rank-2-of-2.h5"]
+    assert not (res / "rank").exists() and not (res / "consensus").exists()
+    first = (res / "signatures" / "rank_selection.tsv").read_text().splitlines()[0]
+    assert first.startswith(f"# best={k};")
+
+    # sharded == the unsharded extraction, exposures of the raw counts
+    sigs = pd.read_csv(res / "signatures" / "signatures.tsv", sep="\t", index_col=0)
+    pd.testing.assert_frame_equal(sigs, ex.signatures, check_names=False, rtol=0,
+                                  atol=1e-12)
+    expo = pd.read_csv(res / "signatures" / "exposures.tsv", sep="\t", index_col=0)
+    np.testing.assert_allclose(expo.to_numpy(), ex.exposures.to_numpy(), rtol=1e-12)
+    assert list(expo.index) == list(catalog.obs_names)
+
+    # domain steps: one-to-one matches to the reference, refitted exposures, the report
+    assert (res / "signatures" / "signatures.png").read_bytes()[:4] == b"\x89PNG"
+    matches = pd.read_csv(res / "signatures" / "matches.tsv", sep="\t", index_col=0)
+    assert list(matches["reference"]) == list(ref.columns)
+    assert (matches["cosine"] > 0.999999).all()
+    expo = pd.read_csv(res / "signatures" / "assign" / "exposures.tsv", sep="\t", index_col=0)
+    assert list(expo.index) == list(catalog.obs_names)
+    html = (res / "report.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+
+    # every job logged; nothing written into the repository
+    logs = {p.relative_to(tmp_path / "logs").as_posix() for p in (tmp_path / "logs").rglob("*.log")}
+    assert {"convert.log", "signatures/shard-1-of-2.log", "signatures/shard-2-of-2.log",
+            "signatures/extract.log", "signatures/assign.log", "report.log"} <= logs
+    assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
+    assert _repo_files() == before
+
+
+def test_generic_model_selection_in_shards(tmp_path):
+    """Domain none: the generic rank selection and consensus, each in two shard jobs, equal
+    the in-process unsharded ones at the rank that rank selection chose."""
+    before = _repo_files()
+    catalog = read_catalog(REPO / "nmfbio" / "datasets" / "data" / "breast21_sbs96.tsv")
+    sel = nmfbio.select_rank(catalog, range(1, 5), repeats=2, restarts=2, seed=0, max_iter=300)
+    k = sel.best
+    con = nmfbio.consensus(catalog, k, restarts=8, seed=0, max_iter=300)
+    done = _snakemake("--cores", "2", "--configfile", str(TEST_CONFIG), "--config",
+                      "domain=none", "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    res = tmp_path / "results"
     first = (res / "rank" / "rank_selection.tsv").read_text().splitlines()[0]
     assert first.startswith(f"# best={k};")
     assert sorted(p.name for p in (res / "consensus").iterdir()) == [f"k{k}"]
     shards = sorted(p.name for p in (res / "consensus" / f"k{k}" / "shards").iterdir())
     assert shards == ["runs-1-of-2.h5", "runs-2-of-2.h5"]
-
-    # sharded consensus == unsharded, columns of W sum to 1
     W = pd.read_csv(res / "consensus" / f"k{k}" / "W.tsv", sep="\t", index_col=0)
     assert list(W.index) == list(catalog.var_names)
     np.testing.assert_allclose(W.sum(axis=0), 1.0, atol=1e-9)
     np.testing.assert_allclose(W.to_numpy(), con.W, rtol=0, atol=1e-12)
     H = pd.read_csv(res / "consensus" / f"k{k}" / "H.tsv", sep="\t", index_col=0)
     assert list(H.columns) == list(catalog.obs_names)
-
-    # domain steps: profiles, one-to-one matches to the reference, refitted exposures
-    assert (res / "signatures" / f"k{k}" / "signatures.png").read_bytes()[:4] == b"\x89PNG"
-    matches = pd.read_csv(res / "signatures" / f"k{k}" / "match" / "matches.tsv", sep="\t",
-                          index_col=0)
-    assert list(matches["reference"]) == list(ref.columns)
-    assert (matches["cosine"] > 0.999999).all()
-    expo = pd.read_csv(res / "signatures" / "assign" / "exposures.tsv", sep="\t", index_col=0)
-    assert list(expo.index) == list(catalog.obs_names)
-    if report:
-        html = (res / "report.html").read_text(encoding="utf-8")
-        assert html.lstrip().lower().startswith("<!doctype html")
-
-    # every job logged; nothing written into the repository
+    assert (res / "report.html").is_file() and not (res / "signatures").exists()
     logs = {p.relative_to(tmp_path / "logs").as_posix() for p in (tmp_path / "logs").rglob("*.log")}
     assert {"convert.log", "rank/combine.log", f"consensus/k{k}/combine.log",
-            "rank/shard-1-of-2.log", f"signatures/k{k}/plot.log"} <= logs
-    assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
+            "rank/shard-1-of-2.log"} <= logs
     assert _repo_files() == before
 
 
@@ -233,9 +253,9 @@ def test_variants_reader_counts_the_configured_type(tmp_path):
     shutil.copy(spmg / "genome.fa", tmp_path / genome)
     (tmp_path / "variants.yaml").write_text(
         f"input: {vcfs.name!r}\nreader: variants\ndomain: signatures\nseed: 0\n"
-        f"signatures: {{fasta: {genome!r}, context: ID83}}\nmax_iter: 200\n"
-        "rank_selection: {ranks: '1-2', repeats: 2, restarts: 2, shards: 2}\n"
-        "consensus: {restarts: 4, shards: 2}\nreport: true\n")
+        f"signatures: {{fasta: {genome!r}, context: ID83, ranks: '1-2', restarts: 4, "
+        "shards: 2}\n"
+        "report: true\n")
     done = _snakemake("--cores", "2", "--configfile", str(tmp_path / "variants.yaml"),
                       "--directory", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
@@ -243,15 +263,11 @@ def test_variants_reader_counts_the_configured_type(tmp_path):
     theirs = pd.read_csv(spmg / "fixt.ID83.all", sep="\t", index_col=0)
     pd.testing.assert_frame_equal(ours.loc[theirs.index, theirs.columns], theirs,
                                   check_dtype=False)
-    k = read_best_rank_file(tmp_path)
-    W = pd.read_csv(tmp_path / "results" / "consensus" / f"k{k}" / "W.tsv", sep="\t",
-                    index_col=0)
-    assert W.shape == (83, k) and W.index[0] == "1:Del:C:0"
-    assert (tmp_path / "results" / "signatures" / f"k{k}" / "signatures.png").is_file()
+    sigs = tmp_path / "results" / "signatures"
+    W = pd.read_csv(sigs / "signatures.tsv", sep="\t", index_col=0)
+    k = int((sigs / "rank_selection.tsv").read_text().split(";")[0].removeprefix("# best="))
+    assert W.shape[0] == 83 and W.index[0] == "1:Del:C:0" and W.columns[0] == "ID83A"
+    assert 1 <= W.shape[1] <= k  # merged components leave fewer than the chosen rank
+    assert (sigs / "signatures.png").is_file() and (tmp_path / "results" / "report.html").is_file()
     assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
     assert _repo_files() == before
-
-
-def read_best_rank_file(work: Path) -> int:
-    first = (work / "results" / "rank" / "rank_selection.tsv").read_text().splitlines()[0]
-    return int(first.split(";")[0].removeprefix("# best="))

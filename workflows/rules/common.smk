@@ -36,8 +36,15 @@ def _checked_config():
             f"{con['restarts']}: every shard needs at least one restart"
         )
     if DOMAIN == "signatures" and not config["model_selection"]:
-        raise ValueError("domain 'signatures' interprets the consensus parts: set "
-                         "model_selection: true")
+        raise ValueError("domain 'signatures' chooses its rank and builds its consensus "
+                         "(nmfbio signatures extract): set model_selection: true")
+    sig_ranks = sorted(set(parse_ranks(config["signatures"]["ranks"])))
+    if DOMAIN == "signatures" and config["signatures"]["shards"] > len(sig_ranks):
+        raise ValueError(
+            f"signatures.shards = {config['signatures']['shards']} but only "
+            f"{len(sig_ranks)} ranks ({config['signatures']['ranks']}): use at most "
+            f"{len(sig_ranks)} shards"
+        )
     if (DOMAIN == "programs" and not config["model_selection"] and config["rank"] == "auto"
             and config["programs"]["ranks"] is None):
         raise ValueError("domain 'programs' without model_selection needs rank: N or "
@@ -139,6 +146,37 @@ def rank_shards(wildcards=None):
     return expand("results/rank/shards/rank-{s}.h5", s=shard_list(n))
 
 
+def signature_shards():
+    n = config["signatures"]["shards"]
+    return expand("results/signatures/shards/rank-{s}.h5", s=shard_list(n))
+
+
+def extract_options(final=False):
+    """The options of `nmfbio signatures extract` (quoted): those every rank-selection
+    shard and the final extraction share, and with ``final`` the consensus's own."""
+    sig = config["signatures"]
+    opts = ["--ranks", sig["ranks"], "--seed", config["seed"], "--normalize",
+            sig["normalize"], "--choose", sig["choose"], "-q"]
+    if final:
+        opts += ["--restarts", sig["restarts"], "--resample", sig["resample"], "--merge",
+                 sig["merge"]]
+        if config["rank"] != "auto":
+            opts += ["--rank", config["rank"]]
+        if sig["reference"]:
+            opts += ["--reference", input_path(sig["reference"])]
+    return shell_words(*opts)
+
+
+def signatures_out():
+    """The files `nmfbio signatures extract` writes (with a reference, the matches too)."""
+    out = ["signatures.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv",
+           "normalization.tsv", "signatures.png", "exposures.png", "rank_selection.png",
+           "stability.png"]
+    if config["signatures"]["reference"]:
+        out += ["matches.tsv", "decomposition.tsv"]
+    return out
+
+
 def consensus_shards(wildcards):
     n = config["consensus"]["shards"]
     return expand("results/consensus/k{rank}/shards/runs-{s}.h5", rank=wildcards.rank,
@@ -191,9 +229,9 @@ def programs_ranks(wildcards):
 
 def domain_dir():
     """The folder of the domain step's results (None for domain 'none')."""
-    k = chosen_rank()
     if DOMAIN == "signatures":
-        return f"results/signatures/k{k}"
+        return "results/signatures"
+    k = chosen_rank()
     if DOMAIN == "programs":
         if config["programs"]["ranks"] is not None:  # programs chooses among its ranks
             return "results/programs/selected"
@@ -206,9 +244,9 @@ def domain_dir():
 def domain_targets():
     folder = domain_dir()
     if DOMAIN == "signatures":
-        out = [f"{folder}/signatures.png"]
+        out = [f"{folder}/{name}" for name in signatures_out()]
         if config["signatures"]["reference"]:
-            out += [f"{folder}/match/matches.tsv", "results/signatures/assign/exposures.tsv"]
+            out.append("results/signatures/assign/exposures.tsv")
         return out
     if DOMAIN == "programs":
         return [f"{folder}/{name}" for name in PROGRAMS_OUT]
@@ -218,7 +256,8 @@ def domain_targets():
 
 
 def model_selection_targets():
-    if not config["model_selection"]:
+    """The generic rank selection and consensus (domain signatures has its own)."""
+    if not config["model_selection"] or DOMAIN == "signatures":
         return []
     out = ["results/rank/rank_selection.tsv"] if config["rank"] == "auto" else []
     for k in consensus_ranks():
@@ -229,13 +268,14 @@ def model_selection_targets():
 def report_folders():
     """The result folders the report shows: rank selection, consensus, the domain's."""
     folders = []
-    if config["model_selection"]:
+    if config["model_selection"] and DOMAIN != "signatures":
         if config["rank"] == "auto":
             folders.append("results/rank")
         folders += [f"results/consensus/k{k}" for k in consensus_ranks()]
-    if DOMAIN == "signatures":  # the profiles are the consensus parts, shown above
+    if DOMAIN == "signatures":  # the extraction (rank selection, consensus, exposures)
+        folders.append(domain_dir())
         if config["signatures"]["reference"]:
-            folders += [f"{domain_dir()}/match", "results/signatures/assign"]
+            folders.append("results/signatures/assign")
     elif DOMAIN != "none":
         folders.append(domain_dir())
     return folders

@@ -1,51 +1,59 @@
 # Domain interpretation, chosen by `domain:` in the config:
-#   signatures  the consensus parts at the chosen rank as 96-channel profiles; with
-#               signatures.reference also their matches to it and the refitted exposures
+#   signatures  `nmfbio signatures extract` with its rank selection in shards
+#               (`--shard i/n`, then `--rank-shards`): the same signatures as one
+#               unsharded extraction; with signatures.reference also their matches to it
+#               and the known signatures refitted to every sample
 #   programs    `nmfbio programs find` (gene selection, normalisation, consensus, usages)
 #               at the chosen rank, or choosing among programs.ranks
 #   assemblies  `nmfbio assemblies detect` on the spike data (assemblies.input or input)
 # Only the chosen domain's rules are asked for by `rule all`.
 
 
-rule signatures_plot:
+rule signatures_rank_shard:
     input:
-        "results/consensus/k{rank}/W.tsv",
+        DATA,
     output:
-        "results/signatures/k{rank}/signatures.png",
+        "results/signatures/shards/rank-{i}-of-{n}.h5",
     log:
-        "logs/signatures/k{rank}/plot.log",
+        "logs/signatures/shard-{i}-of-{n}.log",
     conda:
         "../envs/nmfbio.yaml"
+    params:
+        options=lambda wildcards: extract_options(),  # already quoted word by word
+        outdir=lambda wildcards, output: Path(output[0]).parent,
+    threads: config["threads"]
     resources:
-        mem_mb=resources_of("signatures_plot", "mem_mb"),
-        runtime=resources_of("signatures_plot", "runtime"),
+        mem_mb=resources_of("signatures_rank_shard", "mem_mb"),
+        runtime=resources_of("signatures_rank_shard", "runtime"),
     shell:
-        "nmfbio signatures plot {input:q} -o {output:q} > {log:q} 2>&1"
+        "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input:q} {params.options} "
+        "--shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} > {log:q} 2>&1"
 
 
-if config["signatures"]["reference"]:  # matching and refitting need a reference set
+rule signatures_extract:
+    input:
+        catalog=DATA,
+        shards=signature_shards(),
+        reference=reference_files,
+    output:
+        [f"results/signatures/{name}" for name in signatures_out()],
+    log:
+        "logs/signatures/extract.log",
+    conda:
+        "../envs/nmfbio.yaml"
+    params:
+        options=lambda wildcards: extract_options(final=True),  # already quoted
+        outdir=lambda wildcards, output: Path(output[0]).parent,
+    threads: config["threads"]
+    resources:
+        mem_mb=resources_of("signatures_extract", "mem_mb"),
+        runtime=resources_of("signatures_extract", "runtime"),
+    shell:
+        "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input.catalog:q} "
+        "{params.options} --rank-shards {input.shards:q} -o {params.outdir:q} > {log:q} 2>&1"
 
-    rule signatures_match:
-        input:
-            signatures="results/consensus/k{rank}/W.tsv",
-            reference=reference_files,
-        output:
-            expand("results/signatures/k{{rank}}/match/{name}",
-                   name=["cosine.tsv", "matches.tsv", "decomposition.tsv", "cosine.png"]),
-        log:
-            "logs/signatures/k{rank}/match.log",
-        conda:
-            "../envs/nmfbio.yaml"
-        params:
-            reference=input_path(config["signatures"]["reference"]),
-            outdir=lambda wildcards, output: Path(output[0]).parent,
-        resources:
-            mem_mb=resources_of("signatures_match", "mem_mb"),
-            runtime=resources_of("signatures_match", "runtime"),
-        shell:
-            "nmfbio signatures match {input.signatures:q} --reference {params.reference:q} "
-            "-o {params.outdir:q} > {log:q} 2>&1"
 
+if config["signatures"]["reference"]:  # refitting needs a reference set
 
     rule signatures_assign:
         input:
