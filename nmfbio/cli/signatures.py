@@ -160,7 +160,8 @@ def add_signatures(subparsers) -> None:
                    "(needs --seed; give every run the same options)")
     e.add_argument("--rank-shards", nargs="+", default=None, metavar="FILE",
                    help="the files of every --shard run: the rank selection is combined from "
-                   "them instead of computed (the result of one unsharded run)")
+                   "them instead of computed (the result of one unsharded run; needs the "
+                   "shards' --seed and options)")
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(run=_run_extract)
 
@@ -348,7 +349,7 @@ def _check_shard_args(args) -> None:
 
     if len(args.catalog) > 1:
         raise NMFInputError("--shard and --rank-shards split the rank selection of one "
-                            "catalog; a joint extraction of several runs unsharded")
+                            "catalog; a joint extraction of several catalogs is not sharded")
     if args.shard is not None and args.rank_shards:
         raise NMFInputError("--shard scores one shard and --rank-shards combines them all: "
                             "give one or the other")

@@ -370,10 +370,12 @@ def select_rank_from_shards(shards, *, plan: RankPlan | None = None) -> RankSele
                       if json.dumps(plan.params.get(k), default=str)
                       != json.dumps(first.params.get(k), default=str))
         if diff:
+            detail = "; ".join(f"{k}: {first.params.get(k)!r} in the shards, "
+                               f"{plan.params.get(k)!r} here" for k in diff)
             raise NMFInputError(
                 f"the rank-selection shards ({items[0][0]}, …) were run with other options "
-                f"than this run ({', '.join(diff)} differ): score them with the same ranks, "
-                "repeats, restarts, seed and rank rule")
+                f"than this run ({detail}): run the shards and the run that combines them "
+                "with the same options (ranks, seed, rank rule, …)")
         if first.fingerprint != data_fingerprint(plan.X):
             raise NMFInputError(
                 f"the rank-selection shards ({items[0][0]}, …) were computed from other data "

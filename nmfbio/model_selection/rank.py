@@ -22,9 +22,10 @@ pull a rank's stability from 0.99 to 0.67. Two rules recommend a rank (``choose`
   subset of 560 breast cancers the smallest rank within one standard error, 8, recovered 2
   of the 8 known breast signatures where the minimum, 11, recovered 7).
 * ``"largest"`` (resolution; signature extraction's default): the largest rank whose
-  held-out error is within two standard errors of the best, counting up from the best and
-  stopping at the first rank that predicts measurably worse (past it, over-fitted ranks can
-  spread so wide that 2 SE would cover them again), and whose components are all stable,
+  held-out error is within two standard errors of the best, as is every rank between it
+  and the best (the band around the best stops at the first rank that predicts measurably
+  worse: past it, over-fitted ranks can spread so wide that 2 SE would cover them again),
+  and whose components are all stable,
   or, when none of those ranks is all stable, the largest of them. Where the error
   is flat over several ranks, processes that predict equally well are still separated (real
   breast cancer catalogs: flat over ranks 8-12, nothing all stable, the known signatures
@@ -523,10 +524,12 @@ def decide_rank(params: dict, scores) -> RankSelection:
         best = ranks[int(np.flatnonzero(pick)[-1])]
         head = (f"largest rank whose held-out {lossname} error is within "
                 f"{LARGEST_SE:g} standard errors of the minimum (rank {ranks[k_min]}), "
-                "as are all the ranks between them")
+                "as is every rank between them")
         if both.any():
-            rule = (f"{head} and whose components are all stable (silhouette ≥ "
-                    f"{threshold:g})")
+            rule = (f"largest rank whose components are all stable (silhouette ≥ "
+                    f"{threshold:g}) and whose held-out {lossname} error, like every rank's "
+                    f"between it and the minimum (rank {ranks[k_min]}), is within "
+                    f"{LARGEST_SE:g} standard errors of it")
         else:
             rule = (f"{head}: the most components the data support without predicting "
                     f"held-out entries measurably worse (none of these ranks has all "

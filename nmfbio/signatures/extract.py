@@ -274,11 +274,17 @@ def extract(catalog, ranks=range(1, 16), *, restarts=100, resample="poisson", re
     2
     """
     C = catalog_frame(catalog)
-    seed = check_seed(seed)
+    seed_given, seed = seed, check_seed(seed)
     fitted, norm = normalize_catalog(C, normalize)
     if isinstance(volume, bool) or not isinstance(volume, (int, float)) or volume < 0:
         raise NMFInputError(f"volume must be a number >= 0 (0: no refinement), got {volume!r}")
     merge = _check_merge(merge)
+    if shards is not None:
+        if seed_given is None:
+            raise NMFInputError("combining rank-selection shards needs the seed they were "
+                                "run with (e.g. --seed 0)")
+        if isinstance(shards, (str, os.PathLike)):
+            shards = [shards]
     sel, k, con = select_and_consensus(fitted, ranks, restarts, resample, repeats,
                                        cv_restarts, seed, rank, max_iter, tol, choose,
                                        shards=shards)

@@ -232,6 +232,10 @@ def test_joint_extraction_from_several_catalogs(tmp_path, capsys):
     assert main(["signatures", "extract", *map(str, paths), "--reference", "x.tsv", "-o",
                  str(tmp_path / "j2")]) == 2
     assert "after a joint extraction run 'nmfbio signatures match" in capsys.readouterr().err
+    assert main(["signatures", "extract", *map(str, paths), "--seed", "0", "--shard", "1/2",
+                 "-o", str(tmp_path / "j3")]) == 2
+    assert "a joint extraction of several catalogs is not sharded" in capsys.readouterr().err
+    assert not (tmp_path / "j3").exists()
 
 
 def test_opportunities_and_convert_refuse_hostile_files(tmp_path, capsys):

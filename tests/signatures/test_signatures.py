@@ -191,7 +191,8 @@ def test_sharded_rank_selection_gives_the_unsharded_extraction(tmp_path):
     pd.testing.assert_frame_equal(res.signatures, full.signatures)
     pd.testing.assert_frame_equal(res.exposures, full.exposures)
     with pytest.raises(nmfbio.NMFInputError, match="run with other options than this run "
-                                                   r"\(repeats, seed differ\)"):
+                                                   r"\(repeats: 3 in the shards, 4 here; "
+                                                   "seed: "):
         sg.extract(cat, range(1, 6), restarts=10, shards=paths, repeats=4, cv_restarts=2,
                    seed=5)
     with pytest.raises(nmfbio.NMFInputError, match="computed from other data"):
@@ -202,3 +203,8 @@ def test_sharded_rank_selection_gives_the_unsharded_extraction(tmp_path):
         sg.extract(cat, range(1, 6), restarts=10, shards=paths[::2], **opts)
     with pytest.raises(nmfbio.NMFInputError, match="needs a seed"):
         extract_rank_shard(cat, range(1, 6), shard="1/3", repeats=3)
+    with pytest.raises(nmfbio.NMFInputError, match="needs the seed they were run with"):
+        sg.extract(cat, range(1, 6), restarts=10, shards=paths, repeats=3, cv_restarts=2)
+    # one file, not a list: one shard of three, not a list of characters
+    with pytest.raises(nmfbio.NMFInputError, match=r"shard\(s\) 2/3, 3/3 missing"):
+        sg.extract(cat, range(1, 6), restarts=10, shards=str(paths[0]), **opts)

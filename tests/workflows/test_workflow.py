@@ -55,9 +55,18 @@ def test_invalid_config_is_refused(tmp_path):
     assert done.returncode != 0 and "'genes' is not one of" in text
     (tmp_path / "more.yaml").write_text("consensus: {restarts: 3, shards: 4}\n")
     done = _snakemake("-n", "--configfile", str(TEST_CONFIG), str(tmp_path / "more.yaml"),
-                      "--directory", str(tmp_path), cwd=tmp_path)
+                      "--config", "domain=none", "--directory", str(tmp_path), cwd=tmp_path)
     assert done.returncode != 0
     assert "consensus.shards = 4 exceeds consensus.restarts = 3" in done.stdout + done.stderr
+    # domain signatures: its own shards are checked, the generic ones are not used
+    done = _snakemake("-n", "--configfile", str(TEST_CONFIG), str(tmp_path / "more.yaml"),
+                      "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tmp_path / "sig.yaml").write_text("signatures: {ranks: '1-2', shards: 3}\n")
+    done = _snakemake("-n", "--configfile", str(TEST_CONFIG), str(tmp_path / "sig.yaml"),
+                      "--directory", str(tmp_path), cwd=tmp_path)
+    assert done.returncode != 0
+    assert "signatures.shards = 3 but only 2 ranks" in done.stdout + done.stderr
 
 
 HOSTILE = "X $(touch INJ1) || touch INJ2 #"

@@ -23,21 +23,23 @@ def _checked_config():
     from nmfbio.cli._common import parse_ranks
 
     ranks = sorted(set(parse_ranks(config["rank_selection"]["ranks"])))
-    if config["rank_selection"]["shards"] > len(ranks):
+    generic = DOMAIN != "signatures"  # domain signatures has its own rank selection
+    if generic and config["rank_selection"]["shards"] > len(ranks):
         raise ValueError(
             f"rank_selection.shards = {config['rank_selection']['shards']} but only "
             f"{len(ranks)} ranks ({config['rank_selection']['ranks']}): use at most "
             f"{len(ranks)} shards"
         )
     con = config["consensus"]
-    if con["shards"] > con["restarts"]:
+    if generic and con["shards"] > con["restarts"]:
         raise ValueError(
             f"consensus.shards = {con['shards']} exceeds consensus.restarts = "
             f"{con['restarts']}: every shard needs at least one restart"
         )
     if DOMAIN == "signatures" and not config["model_selection"]:
-        raise ValueError("domain 'signatures' chooses its rank and builds its consensus "
-                         "(nmfbio signatures extract): set model_selection: true")
+        raise ValueError("domain 'signatures' runs its own rank selection and consensus "
+                         "(nmfbio signatures extract; with rank: N, at that rank): set "
+                         "model_selection: true")
     sig_ranks = sorted(set(parse_ranks(config["signatures"]["ranks"])))
     if DOMAIN == "signatures" and config["signatures"]["shards"] > len(sig_ranks):
         raise ValueError(
@@ -215,7 +217,9 @@ PROGRAMS_OUT = ["programs.tsv", "usage.tsv", "scores.tsv", "top_genes.tsv",
 
 def reference_files(wildcards):
     """The signatures reference file as an input (none for a registered name like
-    COSMIC_v3.4_SBS_GRCh37, which nmfbio finds itself)."""
+    COSMIC_v3.4_SBS_GRCh37, which nmfbio finds itself; none without a reference)."""
+    if not config["signatures"]["reference"]:
+        return []
     path = input_path(config["signatures"]["reference"])
     return [path] if Path(path).exists() else []
 
