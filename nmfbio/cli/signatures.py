@@ -119,7 +119,12 @@ def add_signatures(subparsers) -> None:
                               "signatures.<TYPE>.tsv and signatures.<TYPE>.png per type, "
                               "shares.tsv (each\n  signature's mutations by type), "
                               "exposures.tsv, rank_selection.tsv, stability.tsv,\n  "
-                              "joint.h5 and the plots")
+                              "joint.h5 and the plots.\n"
+                              "In shards (one catalog; the rank selection is most of the "
+                              "work):\n  nmfbio signatures extract cat.tsv --seed 0 --shard "
+                              "1/4 -o shards/   # ... 4/4\n  nmfbio signatures extract cat.tsv "
+                              "--seed 0 --rank-shards shards/*.h5 -o sigs/\n  gives exactly "
+                              "the unsharded result.")
     e.add_argument("catalog", metavar="CATALOG", nargs="+", help=_CATALOG_HELP + "; several "
                    "(of different types, same samples) for a joint extraction")
     e.add_argument("--weights", choices=("counts", "equal"), default="counts",
