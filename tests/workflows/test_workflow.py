@@ -171,6 +171,7 @@ def test_end_to_end_on_the_test_config(tmp_path):
     assert list(expo.index) == list(catalog.obs_names)
     html = (res / "report.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
+    assert f"Mutational signatures: {sigs.shape[1]} de novo SBS96 signatures" in html
 
     # every job logged; nothing written into the repository
     logs = {p.relative_to(tmp_path / "logs").as_posix() for p in (tmp_path / "logs").rglob("*.log")}
