@@ -159,6 +159,18 @@ def fraction(text: str) -> float:
                    "expected a fraction between 0 and 1, got {text!r}")
 
 
+def shard_type(text: str) -> tuple[int, int]:
+    """A shard 'I/N' with 1 <= I <= N (argparse type; the rules of
+    :func:`nmfbio.model_selection._shards.parse_shard`)."""
+    from nmfbio.errors import NMFInputError
+    from nmfbio.model_selection._shards import parse_shard
+
+    try:
+        return parse_shard(text)
+    except NMFInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cosine_threshold(text: str) -> float:
     """A cosine in (0, 1] (argparse type; 0, NaN and values above 1 refused)."""
     return _number(text, float, lambda v: 0 < v <= 1, "a cosine in (0, 1]",

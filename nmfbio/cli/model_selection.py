@@ -19,6 +19,7 @@ from nmfbio.cli._common import (
     positive_int,
     read_input,
     save_figure,
+    shard_type,
     write_tsv,
 )
 
@@ -85,19 +86,9 @@ _CONSENSUS_OUT = ("W.tsv", "H.tsv", "stability.tsv", "consensus.h5", "stability.
 
 
 def _shard_arg(p, what) -> None:
-    p.add_argument("--shard", type=_shard_type, default=None, metavar="I/N",
+    p.add_argument("--shard", type=shard_type, default=None, metavar="I/N",
                    help=f"run only shard I of N (1 <= I <= N) of the {what} and write them to "
                         "one .h5 file for 'nmfbio combine' (needs --seed)")
-
-
-def _shard_type(text):
-    from nmfbio.errors import NMFInputError
-    from nmfbio.model_selection._shards import parse_shard
-
-    try:
-        return parse_shard(text)
-    except NMFInputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _source(args) -> dict:

@@ -17,6 +17,7 @@ from nmfbio.cli._common import (
     nonneg_int,
     positive_int,
     save_figure,
+    shard_type,
     write_tsv,
 )
 
@@ -159,7 +160,7 @@ def add_signatures(subparsers) -> None:
                    "(a process split in two; no two COSMIC v3.4 signatures but SBS10d/SBS56 "
                    "are this alike); 1: only identical ones (default: %(default)s)")
     e.add_argument("--reference", help="reference signature file to match against")
-    e.add_argument("--shard", type=_shard_type, default=None, metavar="I/N",
+    e.add_argument("--shard", type=shard_type, default=None, metavar="I/N",
                    help="only score shard I of N of the rank selection (most of the work) "
                    "and write it to OUTDIR/rank-I-of-N.h5; then extract with --rank-shards "
                    "(needs --seed; give every run the same options)")
@@ -379,12 +380,6 @@ def _run_extract_shard(args, ranks) -> int:
     _say(args, f"rank-selection shard {i}/{n} of the extraction: scored ranks {done}; wrote "
                f"{name} to {out}")
     return 0
-
-
-def _shard_type(text):
-    from nmfbio.cli.model_selection import _shard_type as parse
-
-    return parse(text)
 
 
 def _normalize(text: str):

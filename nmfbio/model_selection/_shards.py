@@ -198,13 +198,18 @@ def _load_all(shards, kind):
     return items
 
 
+def _param_diff(a: dict, b: dict) -> list:
+    """The keys whose values differ between two parameter dicts (compared as JSON, as they
+    are stored)."""
+    return sorted(k for k in set(a) | set(b)
+                  if json.dumps(a.get(k), default=str) != json.dumps(b.get(k), default=str))
+
+
 def _check_compatible(items):
     """Same parameters, data, names and shard count; every shard exactly once."""
     name0, first = items[0]
     for name, obj in items[1:]:
-        diff = sorted(k for k in set(first.params) | set(obj.params)
-                      if json.dumps(first.params.get(k), default=str)
-                      != json.dumps(obj.params.get(k), default=str))
+        diff = _param_diff(first.params, obj.params)
         if diff:
             detail = "; ".join(f"{k}: {first.params.get(k)!r} vs {obj.params.get(k)!r}"
                                for k in diff)
@@ -366,9 +371,7 @@ def select_rank_from_shards(shards, *, plan: RankPlan | None = None) -> RankSele
     items = _load_all(shards, RankShard)
     first = _check_compatible(items)
     if plan is not None:
-        diff = sorted(k for k in set(plan.params) | set(first.params)
-                      if json.dumps(plan.params.get(k), default=str)
-                      != json.dumps(first.params.get(k), default=str))
+        diff = _param_diff(plan.params, first.params)
         if diff:
             detail = "; ".join(f"{k}: {first.params.get(k)!r} in the shards, "
                                f"{plan.params.get(k)!r} here" for k in diff)

@@ -416,6 +416,14 @@ def write_tables(outdir, tables, result) -> list[Path]:
 VOLUME_TOL, VOLUME_MAX_ITER = 1e-6, 5000
 
 
+def _selection_options(seed, repeats, cv_restarts, max_iter, tol, choose) -> dict:
+    """The :func:`nmfbio.select_rank` options of extract's rank selection, whole or in
+    shards; its seed is the first of ``child_seeds(seed, 2)`` (the consensus gets the
+    second)."""
+    return dict(loss="kl", repeats=repeats, restarts=cv_restarts,
+                seed=child_seeds(seed, 2)[0], max_iter=max_iter, tol=tol, choose=choose)
+
+
 def extract_rank_shard(catalog, ranks=range(1, 16), *, shard="1/1", repeats=12,
                        cv_restarts=5, seed=None, max_iter=1000, tol=1e-4, normalize="gmm",
                        choose="largest", source=None) -> RankShard:
@@ -457,10 +465,8 @@ def extract_rank_shard(catalog, ranks=range(1, 16), *, shard="1/1", repeats=12,
                             "same for every shard and for the extraction that combines them")
     C = catalog_frame(catalog)
     fitted, _ = normalize_catalog(C, normalize)
-    s_rank, _ = child_seeds(check_seed(seed), 2)
-    return select_rank_shard(fitted, ranks, shard=shard, loss="kl", repeats=repeats,
-                             restarts=cv_restarts, seed=s_rank, max_iter=max_iter, tol=tol,
-                             choose=choose, source=source)
+    opts = _selection_options(check_seed(seed), repeats, cv_restarts, max_iter, tol, choose)
+    return select_rank_shard(fitted, ranks, shard=shard, source=source, **opts)
 
 
 def refine_volume(X: np.ndarray, W: np.ndarray, H: np.ndarray, volume: float):
@@ -482,14 +488,13 @@ def select_and_consensus(C, ranks, restarts, resample, repeats, cv_restarts, see
     """The rank (chosen by CV + stability unless given) and the KL consensus at it: the
     recipe of :func:`extract`, shared with the joint extraction of several types. With
     ``shards``, the rank selection is combined from them (checked against this plan)."""
-    s_rank, s_cons = child_seeds(seed, 2)
-    opts = dict(loss="kl", repeats=repeats, restarts=cv_restarts, seed=s_rank,
-                max_iter=max_iter, tol=tol, choose=choose)
+    opts = _selection_options(seed, repeats, cv_restarts, max_iter, tol, choose)
     if shards is None:
         sel = select_rank(C, ranks, **opts)
     else:
         sel = select_rank_from_shards(shards, plan=plan_rank_selection(C, ranks, **opts))
     k = sel.best if rank is None else int(rank)
+    s_cons = child_seeds(seed, 2)[1]
     con = consensus(C, k, restarts=restarts, loss="kl", resample=resample, seed=s_cons,
                     max_iter=max_iter, tol=tol)
     return sel, k, con

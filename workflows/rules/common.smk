@@ -22,14 +22,21 @@ def _checked_config():
     domains need which steps."""
     from nmfbio.cli._common import parse_ranks
 
-    ranks = sorted(set(parse_ranks(config["rank_selection"]["ranks"])))
+
+    def shard_ranks(section, check):
+        """The sorted ranks of config[section]; with ``check``, no more shards than ranks."""
+        spec = config[section]
+        ranks = sorted(set(parse_ranks(spec["ranks"])))
+        if check and spec["shards"] > len(ranks):
+            raise ValueError(
+                f"{section}.shards = {spec['shards']} but only {len(ranks)} ranks "
+                f"({spec['ranks']}): use at most {len(ranks)} shards"
+            )
+        return ranks
+
     generic = DOMAIN != "signatures"  # domain signatures has its own rank selection
-    if generic and config["rank_selection"]["shards"] > len(ranks):
-        raise ValueError(
-            f"rank_selection.shards = {config['rank_selection']['shards']} but only "
-            f"{len(ranks)} ranks ({config['rank_selection']['ranks']}): use at most "
-            f"{len(ranks)} shards"
-        )
+    ranks = shard_ranks("rank_selection", generic)
+    shard_ranks("signatures", not generic)
     con = config["consensus"]
     if generic and con["shards"] > con["restarts"]:
         raise ValueError(
@@ -40,13 +47,6 @@ def _checked_config():
         raise ValueError("domain 'signatures' runs its own rank selection and consensus "
                          "(nmfbio signatures extract; with rank: N, at that rank): set "
                          "model_selection: true")
-    sig_ranks = sorted(set(parse_ranks(config["signatures"]["ranks"])))
-    if DOMAIN == "signatures" and config["signatures"]["shards"] > len(sig_ranks):
-        raise ValueError(
-            f"signatures.shards = {config['signatures']['shards']} but only "
-            f"{len(sig_ranks)} ranks ({config['signatures']['ranks']}): use at most "
-            f"{len(sig_ranks)} shards"
-        )
     if (DOMAIN == "programs" and not config["model_selection"] and config["rank"] == "auto"
             and config["programs"]["ranks"] is None):
         raise ValueError("domain 'programs' without model_selection needs rank: N or "
