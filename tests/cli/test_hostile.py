@@ -335,3 +335,40 @@ def test_interrupted_result_set_is_never_taken_for_a_finished_one(tmp_path, csv,
         f.write("# edited\n")
     assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 2
     _error(capsys, "stability.tsv: this file changed after nmfbio consensus wrote it")
+
+
+@pytest.mark.parametrize("spec", ["3/2", "0/2", "x", "nan/2", "-1/2"])
+def test_extract_shard_spec_refused_before_reading(tmp_path, capsys, spec):
+    missing = tmp_path / "no_such_catalog.tsv"  # never read: the option fails first
+    assert main(["signatures", "extract", str(missing), "--seed", "0", f"--shard={spec}",
+                 "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "argument --shard: a shard must be I/N with 1 <= I <= N" in err and spec in err
+    assert "no_such_catalog" not in err and not (tmp_path / "o").exists()
+
+
+def test_extract_rank_shards_truncated_or_wrong_kind(tmp_path, capsys):
+    """A truncated shard file, a file that is not a shard, and consensus runs given as rank
+    shards: each named, exit 2, nothing written."""
+    from cohorts import cohort
+
+    from nmfbio.model_selection._shards import consensus_runs
+    from nmfbio.signatures.extract import extract_rank_shard
+
+    cat, _, _ = cohort(2, 30, 1)
+    cat_path = tmp_path / "catalog.tsv"
+    cat.to_csv(cat_path, sep="\t", index_label="MutationType")
+    good = tmp_path / "rank-1-of-1.h5"
+    extract_rank_shard(cat, range(1, 3), repeats=2, seed=0).save(good)
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(good.read_bytes()[:200])  # killed while copying
+    runs = tmp_path / "runs.h5"
+    consensus_runs(cat.to_numpy(float), 2, restarts=2, seed=0).save(runs)
+    cases = [(cut, "not an HDF5 file"), (cat_path, "not an HDF5 file"),
+             (runs, "cannot combine rank-selection shards with consensus runs")]
+    for path, message in cases:
+        assert main(["signatures", "extract", str(cat_path), "--ranks", "1-2", "--seed", "0",
+                     "--rank-shards", str(path), "-o", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and path.name in err, err
+        assert not (tmp_path / "o").exists()
