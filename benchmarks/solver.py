@@ -32,10 +32,14 @@ Per case (a data set and a loss):
      so a fit of a iterations continued (``init="custom"``) for b more equals a fit of a+b
      iterations; this is checked at the start of every case and lets the search reuse
      checkpoints instead of restarting from scratch.
-   * nmfbio: the solver records its exact objective after every iteration (``res.history``),
-     so one long run gives the whole trajectory; k is the first iteration at or below the
-     target. The history is checked against the common loss function at the end of the long
-     run, and the timed k-iteration run below is checked to reach the target.
+   * nmfbio: the solver records its exact objective after the iterations where it evaluates
+     it (``res.history``; every iteration for Frobenius, now and then for dense KL, NaN
+     between), so one long run brackets k between its last evaluated iteration above the
+     target and its first at or below; a bisection with runs of exactly k iterations (whose
+     last objective is always evaluated, on the same path) finds k (``first_k``). For the
+     batch of restarts k is the first evaluated iteration at or below (an upper bound). The
+     history is checked against the common loss function at the end of the long run, and the
+     timed k-iteration run below is checked to reach the target.
 5. Time to target: wall time of one public call (``nmf(...)`` / ``NMF(...).fit_transform``)
    from the common start with exactly k iterations, including what each call does besides
    iterating (input checks, its final loss). Best of 2 runs (5 for runs under 0.1 s, a single
@@ -390,6 +394,27 @@ def best_timing(fn):
     return out, dt
 
 
+def first_k(hist, target: float, reaches) -> int | None:
+    """The smallest k whose k-iteration run ends at or below ``target``, from a long run's
+    history (NaN where not evaluated): bisection between its last evaluated iteration above
+    the target and its first at or below, with ``reaches(k)`` (a run of exactly k iterations
+    follows the long run's path and evaluates its last iteration). None: never reached."""
+    hist = np.asarray(hist, dtype=float)
+    hits = np.flatnonzero(hist <= target)
+    if not hits.size:
+        return None
+    hi = int(hits[0]) + 1
+    before = np.flatnonzero(np.isfinite(hist[:hits[0]]))
+    lo = int(before[-1]) + 1 if before.size else 0  # lo iterations do not reach it
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if reaches(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def nmfbio_long_run(runner: NmfbioRunner, budget: float, cap: int, log, name: str):
     """nmfbio's long run: fresh calls from the start with max_iter = 16, 32, 64, ... (capped),
     until the next doubling would overrun the budget; the last (longest) call is kept. Its
@@ -497,12 +522,12 @@ def run_case(case: Case, X, Xt, rank: int, log) -> list[Row]:
     target = best * (1 + REL)
 
     # nmfbio: iterations to target from its history, verified by the timed run
+    K = res_long.n_iter  # a tol=0 run still stops when the objective stops falling
     nm = Measure("nmfbio", per_iter=t_long / K, long_iters=K, long_time=t_long,
                  final_rel=L_nm / best - 1)
     hist_err = abs(hist[-1] - L_nm) / L_nm
-    hits = np.flatnonzero(hist <= target)
-    if hits.size:
-        k = int(hits[0]) + 1
+    k = first_k(hist, target, lambda k: nmfbio_loss(X, nm_run.fit(k)[0], loss, Xt) <= target)
+    if k is not None:
         for _ in range(6):
             res, dt = best_timing(lambda k=k: nm_run.fit(k))
             if nmfbio_loss(X, res, loss, Xt) <= target:
@@ -595,6 +620,7 @@ def run_restarts(X, Xt, rank: int, cfg, log) -> Row:
     tgt_sk = np.where(sk_reach, best, L_sk) * (1 + REL)
 
     # iterations to target, per restart
+    # the first evaluated iteration at or below (KL evaluates now and then): an upper bound
     k_nm = np.array([int(np.argmax(h <= t)) + 1 if (h <= t).any() else len(h)
                      for h, t in zip(hists, tgt_nm, strict=True)])
     log("  restarts: sklearn searches and timed fits")
@@ -800,11 +826,10 @@ def _grid_cell(m: int, n: int, r: int, flops: float) -> tuple[str, float, float]
     (model, Hs), t_mu = best_wall(mu)
     target = common_loss(Xt, Hs, model.components_, "kl")
     long = ours(max(50, 2 * model.n_iter_))
-    hit = np.flatnonzero(long.history <= target)
-    if not len(hit):
+    k = first_k(long.history, target, lambda k: ours(k).objective <= target)
+    if k is None:
         return (f"{m:>5} {n:>5} {r:>3}  nmfbio did not reach mu's objective {target:.6g} in "
                 f"{long.n_iter} iterations (best {long.objective:.6g})", np.inf, np.inf)
-    k = int(hit[0]) + 1
     ours(k)  # warm-up: the first call of a size may compile
     res, t_ours = best_wall(lambda: ours(k))
     assert common_loss(Xt, res.H.T, res.W.T, "kl") <= target * (1 + 1e-12)
@@ -820,8 +845,8 @@ def _grid_cell(m: int, n: int, r: int, flops: float) -> tuple[str, float, float]
 def run_kl_grid(cells, log) -> tuple[list[str], bool]:
     """Per cell: scikit-learn mu (KL, tol=GRID_TOL, its own stopping rule) from NNDSVDa; the
     time nmfbio needs to reach the objective mu stops at (same start, exactly k iterations,
-    k read off a long run's exact history); and nmfbio's time per iteration as a multiple of
-    the floor 6 m n r flops at the measured GEMM speed."""
+    k bracketed by a long run's evaluated history, then bisected: ``first_k``); and nmfbio's
+    time per iteration as a multiple of the floor 6 m n r flops at the measured GEMM speed."""
     flops = gemm_speed()
     lines = [f"GEMM speed measured: {flops / 1e9:.1f} GFLOP/s (float64, 1500^3, best of 5); "
              f"floor of one KL iteration = 6 m n r flops at that speed",

@@ -29,6 +29,13 @@ def planted_cohort(seed, m=96, n=300, r=5):
     return rng.poisson(W @ H).astype(float), W, H
 
 
+def evaluated(history):
+    """The entries of an objective history that were evaluated (the fast KL path leaves NaN
+    where it skipped the objective)."""
+    h = np.asarray(history, dtype=float)
+    return h[np.isfinite(h)]
+
+
 def match_cosine(A, B):
     """Mean cosine of columns of A and B after Hungarian matching (permutation/scale-free)."""
     from scipy.optimize import linear_sum_assignment

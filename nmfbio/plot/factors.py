@@ -14,7 +14,9 @@ __all__ = ["plot_history", "plot_parts"]
 
 
 def plot_history(res, ax=None):
-    """The objective after each iteration of a fit (log scale when positive).
+    """The objective after each iteration of a fit (log scale when positive). Where a fit
+    evaluated its objective only now and then (dense KL: NaN between), the evaluated points
+    are joined and marked.
 
     Parameters
     ----------
@@ -38,7 +40,10 @@ def plot_history(res, ax=None):
     h = np.asarray(res.history, dtype=float)
     if h.size == 0:
         raise NMFInputError("this result has no objective history to plot")
-    ax.plot(np.arange(1, h.size + 1), h, color="#2a7ab0", lw=1.5)
+    it = np.arange(1, h.size + 1)
+    ok = np.isfinite(h)  # the fast KL path evaluates the objective only now and then
+    h = h[ok]
+    ax.plot(it[ok], h, color="#2a7ab0", lw=1.5, marker="o" if not ok.all() else None, ms=3)
     if np.all(h > 0):
         ax.set_yscale("log")
     ax.set_xlabel("iteration")

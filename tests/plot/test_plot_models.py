@@ -70,3 +70,24 @@ def test_rank_selection_legend_clears_the_curves_and_threshold(tmp_path):
     fig_box = ax.figure.bbox
     assert box.y0 >= fig_box.y0 and box.x0 >= fig_box.x0 and box.x1 <= fig_box.x1
     assert box.y1 <= ax.xaxis.label.get_window_extent(renderer).y0 + 1  # below "rank"
+
+
+def test_history_plot_draws_only_the_evaluated_objectives():
+    # a dense KL fit evaluates its objective now and then (NaN between): the curve joins the
+    # evaluated points, marked, instead of vanishing into NaN gaps
+    import warnings
+
+    import nmfbio
+    from nmfbio.plot.factors import plot_history
+
+    X = np.random.default_rng(0).poisson(5.0, size=(40, 50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = nmfbio.fit(X, 3, loss="kl", seed=0, tol=0.0, max_iter=40)
+    ok = np.isfinite(res.history)
+    assert 3 < ok.sum() < 40
+    (line,) = plot_history(res).lines
+    x, y = line.get_data()
+    np.testing.assert_array_equal(x, np.flatnonzero(ok) + 1)
+    np.testing.assert_array_equal(y, res.history[ok])
+    assert line.get_marker() == "o"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import match_cosine, planted
+from conftest import evaluated, match_cosine, planted
 
 from nmfbio.solver import _kl_fit, nmf, nmf_runs, refit_H
 from nmfbio.solver.losses import get_loss
@@ -30,10 +30,41 @@ def test_vectorised_log_matches_numpy_to_rounding():
 @FIXED_ITERS
 def test_history_is_the_exact_objective_and_never_increases():
     X, _, _ = planted(m=96, n=120, r=4, seed=3)
+    kl = get_loss("kl")
     res = nmf(X, 4, loss="kl", seed=0, tol=0.0, max_iter=60)
-    assert res.params["algorithm"] == "ccd" and len(res.history) == 60
-    assert res.history[-1] == pytest.approx(get_loss("kl").value(X, res.W, res.H), rel=1e-12)
-    assert np.all(np.diff(res.history) <= 1e-12 * res.history[:-1])
+    h = res.history
+    assert res.params["algorithm"] == "ccd" and len(h) == 60
+    assert h[-1] == pytest.approx(kl.value(X, res.W, res.H), rel=1e-12)
+    # the objective is evaluated at the first iterations, then sparsely (NaN between)
+    assert np.isfinite(h[:3]).all() and 5 < np.isfinite(h).sum() < 30
+    assert np.all(np.diff(evaluated(h)) <= 1e-12 * evaluated(h)[:-1])
+    # every evaluated entry is the exact objective after that many iterations: a run told to
+    # stop there follows the same path and evaluates its last iteration
+    for k in np.flatnonzero(np.isfinite(h))[[1, 4, -2]] + 1:
+        short = nmf(X, 4, loss="kl", seed=0, tol=0.0, max_iter=int(k))
+        assert short.history[-1] == h[k - 1]
+
+
+@FIXED_ITERS
+@pytest.mark.filterwarnings("ignore::nmfbio.DataWarning")  # dead components after 1-2 its
+@pytest.mark.parametrize("tol", [1e-4, 1e-6])
+def test_sparse_evaluation_stops_where_an_every_iteration_test_would(tol):
+    # the exact objective after each iteration i (a run of max_iter=i follows the same path
+    # and evaluates its last iteration) gives the iteration at which testing the relative
+    # decrease every iteration would have stopped; the sparse schedule stops there or at
+    # most GAP_MAX iterations later, never before (a window's mean decrease is at least its
+    # smallest), and its objective is then no worse
+    X, _, _ = planted(m=60, n=80, r=5, seed=9)
+    res = nmf(X, 5, loss="kl", seed=1, tol=tol, max_iter=1000)
+    assert res.converged
+    exact = [nmf(X, 5, loss="kl", seed=1, tol=0.0, max_iter=i).objective
+             for i in range(1, res.n_iter + 1)]
+    dec = (np.array(exact[:-1]) - np.array(exact[1:])) <= tol * np.abs(exact[:-1])
+    first = int(np.flatnonzero(dec)[0]) + 2  # iterations run when that rule stops
+    assert first <= res.n_iter <= first + _kl_fit.GAP_MAX
+    assert res.objective <= exact[first - 1]
+    ok = np.isfinite(res.history)
+    np.testing.assert_array_equal(res.history[ok], np.array(exact)[ok])
 
 
 def test_recovers_planted_parts():
@@ -153,7 +184,8 @@ def test_masked_history_never_increases_and_ignores_held_out_values():
     start = dict(init="custom", W_init=rng.random((50, 3)), H_init=rng.random((3, 60)))
     res = nmf(X, 3, loss="kl", mask=M, tol=0.0, max_iter=60, **start)
     assert res.params["algorithm"] == "ccd"
-    assert np.all(np.diff(res.history) <= 1e-12 * res.history[:-1])
+    h = evaluated(res.history)
+    assert np.all(np.diff(h) <= 1e-12 * h[:-1])
     Y = X.copy()
     Y[~M] = 1e6  # what is held out must not matter
     other = nmf(Y, 3, loss="kl", mask=M, tol=0.0, max_iter=60, **start)
