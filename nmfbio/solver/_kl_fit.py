@@ -41,7 +41,8 @@ any batch, with any thread count, in a fresh process or from numba's cache. (num
 ``prange`` was tried first: its cached machine code gave other last bits than a fresh
 compile, and a float32 fit amplifies those to ~1e-3 in W; so did a cached caller of a
 separately compiled kernel. Hence no ``prange`` here, and every kernel ``_fit_one`` uses is
-inlined into it.) Which path a run takes depends only on its size.
+inlined into it.) Which path a run takes depends on its size and on how many runs share
+the call (``WIDE_WORK``, ``WIDE_WORK_FEW``), never its numbers.
 **Masks** (rank selection holds out speckles of entries): the data arrive zeroed where held
 out, so the ratios x / y vanish there by themselves; what changes is the coefficient of each
 coordinate, Σ_i f_i over the *observed* entries of the column instead of over all, computed
@@ -72,6 +73,11 @@ SWITCH_TOL = 1e-7
 #: runs with at least this many multiply-adds per sweep (m·n·r) spread their columns over
 #: the threads (``_fit_wide``); smaller ones run one per thread (``_fit_runs``)
 WIDE_WORK = 4_000_000
+#: ... and so do runs from this size when there are fewer runs than threads (a single fit):
+#: measured 2026-12-06 (2 cores), a time per iteration 0.70-0.92 of one thread's from
+#: ~600k (1536x300 r3-15, 288x300 r8-15, 96x2000 r3), 1.0-1.2 below (96x300 r15, 1536x30
+#: r8), 1.5-6.6 on small fits (starting the threads each half-step costs ~0.1-0.3 ms)
+WIDE_WORK_FEW = 600_000
 
 _MANT = 0x000FFFFFFFFFFFFF
 _ONE = 0x3FF0000000000000
@@ -531,8 +537,10 @@ def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True, mask_row
     hist = np.zeros((B, max_iter))
     n_iter = np.zeros(B, dtype=np.int64)
     conv = np.zeros(B, dtype=np.bool_)
+    work = m * n * r
+    wide = work >= WIDE_WORK or (B < numba.get_num_threads() and work >= WIDE_WORK_FEW)
     with KERNEL_LOCK:
-        if m * n * r >= WIDE_WORK:
+        if wide:
             for b in range(B):
                 d = 0 if rows.shape[0] == 1 else b
                 e = 0 if mask_rows.shape[0] == 1 else b

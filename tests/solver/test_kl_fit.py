@@ -94,7 +94,12 @@ def test_refit_H_matches_the_general_path(monkeypatch):
     np.testing.assert_allclose(H1, H2, rtol=1e-5, atol=1e-6)
 
 
-def test_run_does_not_depend_on_its_batch():
+@pytest.mark.parametrize("few", [None, 1])
+def test_run_does_not_depend_on_its_batch(few, monkeypatch):
+    # with few=1 the run fitted alone spreads its columns over the threads (as a single fit
+    # of WIDE_WORK_FEW multiply-adds does) while the batch of 5 runs side by side
+    if few is not None:
+        monkeypatch.setattr(_kl_fit, "WIDE_WORK_FEW", few)
     X, _, _ = planted(m=40, n=50, r=3, seed=7)
     runs = nmf_runs(X, 3, loss="kl", restarts=5, seed=8, max_iter=80)
     alone = nmf_runs(X, 3, loss="kl", restarts=5, seed=8, max_iter=80, run_ids=[3])[0]
