@@ -418,8 +418,9 @@ def first_k(hist, target: float, reaches) -> int | None:
 def nmfbio_long_run(runner: NmfbioRunner, budget: float, cap: int, log, name: str):
     """nmfbio's long run: fresh calls from the start with max_iter = 16, 32, 64, ... (capped),
     until the next doubling would overrun the budget; the last (longest) call is kept. Its
-    per-iteration history gives the whole trajectory. (Doubling rather than an estimate of the
-    per-iteration time, which changes along a run: early iterations cost more.)"""
+    history (exact objectives where evaluated) brackets the trajectory. (Doubling rather than
+    an estimate of the per-iteration time, which changes along a run: early iterations cost
+    more.)"""
     K, spent = 16, 0.0
     while True:
         res, dt = runner.fit(K)
@@ -604,6 +605,7 @@ def run_restarts(X, Xt, rank: int, cfg, log) -> Row:
     long_nm, t_long_nm, K = nmfbio_long_run(BatchRunner(), nm_budget, nm_cap, log, "restarts")
     L_nm = np.array([nmfbio_loss(X, r_, loss, Xt) for r_ in long_nm])
     hists = [np.asarray(r_.history) for r_ in long_nm]
+    K_ran = max(r_.n_iter for r_ in long_nm)  # tol=0 runs stop when their objective does
 
     # sklearn: one chained long run per restart
     log(f"  restarts: sklearn mu long runs, {R} x up to {sk_cap} it / {sk_budget / R:.2f} s")
@@ -673,7 +675,7 @@ def run_restarts(X, Xt, rank: int, cfg, log) -> Row:
         it_s.append(model.n_iter_)
 
     nm = Measure("nmfbio", iters=kmax, time=t_nm, censored=not ok_nm,
-                 per_iter=t_long_nm / K / R, long_iters=K, long_time=t_long_nm)
+                 per_iter=t_long_nm / K_ran / R, long_iters=K_ran, long_time=t_long_nm)
     pm = Measure("sklearn mu", iters=int(k_sk.sum()), time=t_sk,
                  per_iter=float(np.median([t.t_iter for t in trajs])),
                  long_iters=int(np.median([t.iters for t in trajs])),
@@ -684,8 +686,8 @@ def run_restarts(X, Xt, rank: int, cfg, log) -> Row:
     row.details = [
         f"per restart b the target is best_b (1+1e-4), best_b = lowest loss either reached; "
         f"starts checked against nmf_runs: {init_err:.1e}",
-        f"nmfbio: batch of {R}, {fmt_t(t_long_nm / K)}/batch iteration "
-        f"({fmt_t(t_long_nm / K / R)} per restart-iteration); long run {K} it in "
+        f"nmfbio: batch of {R}, {fmt_t(t_long_nm / K_ran)}/batch iteration "
+        f"({fmt_t(t_long_nm / K_ran / R)} per restart-iteration); long run {K_ran} it in "
         f"{fmt_t(t_long_nm)}; k per restart median {med(k_nm):.0f}, max {kmax}; timed: {how} "
         f"in {fmt_t(t_nm)} (tol=0 to max k: {fmt_t(t_a)})",
         f"sklearn mu: {fmt_t(pm.per_iter)}/iter (median); long runs median "

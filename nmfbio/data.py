@@ -206,7 +206,9 @@ def fit(X, rank, *, loss="frobenius", l1_W=0.0, l1_H=0.0, mask=None, init="auto"
         Outer iterations (each updates W, then H); a ``ConvergenceWarning`` is raised when
         reached.
     tol : float, default 1e-5
-        Stop when the objective's relative decrease over one iteration falls below tol.
+        Stop when the objective's relative decrease over one iteration falls below tol
+        (dense KL fits, which evaluate the objective only every few iterations while it
+        falls fast: its mean per iteration since the last evaluation).
     seed : int, optional
         Same seed → identical result. When None a seed is drawn and recorded in
         ``result.seed`` so the run can be repeated.

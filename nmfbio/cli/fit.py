@@ -70,8 +70,9 @@ def add_fit(subparsers) -> None:
                    help="maximum iterations; a warning is printed when reached "
                         "(default: %(default)s)")
     p.add_argument("--tol", type=nonneg_float, default=DEFAULT_TOL, metavar="X",
-                   help="stop when the objective's relative decrease over one iteration falls "
-                        "below X (default: %(default)s)")
+                   help="stop when the objective's relative decrease per iteration falls below "
+                        "X (dense KL: averaged since the objective was last evaluated) "
+                        "(default: %(default)s)")
     p.set_defaults(run=_run_fit)
 
 

@@ -24,9 +24,11 @@ the arithmetic, set the speed. Here one compiled call runs every iteration of a 
   decayed between the last two windows, when it would reach the threshold that matters
   (``tol``, or ``SWITCH_TOL`` while sweeps are float32), and evaluates again after half that
   many iterations (1 to ``GAP_MAX``; every iteration when the decrease does not decay). The
-  tests use the mean decrease per iteration since the last evaluation: a window's mean is
-  at least its smallest iteration's, so a fit never stops before an every-iteration test
-  would, and (where the decrease per iteration keeps falling) at most ``GAP_MAX`` after.
+  tests use the mean decrease per iteration since the last evaluation, relative to the
+  window's last (smallest) objective: a window's mean is at least its smallest iteration's,
+  so a fit never stops before an every-iteration test would; once the decrease is within
+  ``NEAR`` times the threshold every iteration is evaluated, so where the decrease keeps
+  falling it stops within a few iterations of that test.
   The first three and the last iterations are always evaluated; ``history`` is NaN at the
   others. Which iterations are evaluated depends only on the run's own objective values
   (not on the batch), and a run stopped at ``max_iter = k`` follows the same path as a
@@ -94,6 +96,8 @@ GTOL64 = 1e-13
 NEWTON_STEPS = 1
 #: most iterations between two exact objectives (see ``_next_gap``)
 GAP_MAX = 8
+#: every iteration is evaluated once the decrease is within this factor of its threshold
+NEAR = 4.0
 
 
 @njit(**_OPTS)
@@ -282,9 +286,11 @@ def _decide(obj, prev, steps, tol, single):
     """After an exact objective ``obj``, ``steps`` iterations after the previous one
     ``prev``: (converged, single, mean decrease per iteration). Converged when the mean
     relative decrease per iteration is below tol (or the objective rose, from rounding);
-    float32 sweeps stop below ``SWITCH_TOL``."""
+    float32 sweeps stop below ``SWITCH_TOL``. Over one iteration the decrease is relative to
+    ``prev`` (the every-iteration rule); over a window, to ``obj``, the smallest objective in
+    it, so that a window passes only where some iteration in it would have passed alone."""
     dec = (prev - obj) / steps
-    scale = max(abs(prev), 1e-300)
+    scale = max(abs(prev) if steps == 1 else abs(obj), 1e-300)
     if dec <= tol * scale:
         return True, single, dec
     if single and dec <= SWITCH_TOL * scale:
@@ -297,18 +303,22 @@ def _next_gap(obj, dec, last_dec, span, tol, single):
     """Iterations until the next exact objective: half the iterations the decrease per
     iteration ``dec`` needs to fall to the threshold at which something happens (``tol``,
     or ``SWITCH_TOL`` during float32 sweeps) if it keeps decaying at the rate seen since
-    the window before (mean ``last_dec``, ``span`` iterations earlier); 1 when it does not
-    decay (or on the first windows), at most ``GAP_MAX``."""
+    the window before (mean ``last_dec``, ``span`` iterations earlier); 1 on the first
+    windows, when it does not decay, and once it is within ``NEAR`` times the threshold;
+    at most ``GAP_MAX``."""
+    if not (last_dec > dec > 0.0) or span <= 0.0:
+        return 1
     thr = max(tol, SWITCH_TOL) if single else tol
     if thr <= 0.0:
         return GAP_MAX  # tol 0 in float64: nothing to watch but max_iter
-    if not (last_dec > dec > 0.0) or span <= 0.0:
+    level = thr * max(abs(obj), 1e-300)
+    if dec <= NEAR * level:
         return 1
     q = np.log(dec / last_dec) / span  # log of the decay per iteration, < 0
-    need = np.log(thr * max(abs(obj), 1e-300) / dec) / q
+    need = np.log(level / dec) / q
     if not need > 2.0:
         return 1
-    return min(int(0.5 * need), GAP_MAX)
+    return int(min(0.5 * need, GAP_MAX))
 
 
 @njit(**_OPTS)
@@ -522,7 +532,8 @@ def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True, mask_row
 
     Returns
     -------
-    hists : list of 1-D arrays (exact objective per iteration), n_iter, converged
+    hists : list of 1-D arrays (exact objective per iteration; NaN where not evaluated, the
+        last always evaluated), n_iter, converged
     """
     from nmfbio.solver._ccd import KERNEL_LOCK
 
@@ -538,7 +549,9 @@ def fit(rows, cols, W, Ht, *, l1_W, l1_H, max_iter, tol, update_W=True, mask_row
     n_iter = np.zeros(B, dtype=np.int64)
     conv = np.zeros(B, dtype=np.bool_)
     work = m * n * r
-    wide = work >= WIDE_WORK or (B < numba.get_num_threads() and work >= WIDE_WORK_FEW)
+    threads = numba.get_num_threads()
+    # (measured on 2 threads: each thread's share should stay at ~300k)
+    wide = work >= WIDE_WORK or (B < threads and work >= WIDE_WORK_FEW * threads / 2)
     with KERNEL_LOCK:
         if wide:
             for b in range(B):

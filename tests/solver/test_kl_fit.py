@@ -51,9 +51,9 @@ def test_history_is_the_exact_objective_and_never_increases():
 def test_sparse_evaluation_stops_where_an_every_iteration_test_would(tol):
     # the exact objective after each iteration i (a run of max_iter=i follows the same path
     # and evaluates its last iteration) gives the iteration at which testing the relative
-    # decrease every iteration would have stopped; the sparse schedule stops there or at
-    # most GAP_MAX iterations later, never before (a window's mean decrease is at least its
-    # smallest), and its objective is then no worse
+    # decrease every iteration would have stopped; the sparse schedule stops there or a few
+    # iterations later (here within GAP_MAX), never before (a window's mean decrease is at
+    # least its smallest), and its objective is then no worse
     X, _, _ = planted(m=60, n=80, r=5, seed=9)
     res = nmf(X, 5, loss="kl", seed=1, tol=tol, max_iter=1000)
     assert res.converged
@@ -206,3 +206,19 @@ def test_masked_runs_do_not_depend_on_their_batch():
                      run_ids=[3])[0]
     np.testing.assert_array_equal(runs[3].W, alone.W)
     np.testing.assert_array_equal(runs[3].history, alone.history)
+
+
+def test_next_gap_stays_in_range_and_watches_near_the_threshold():
+    gap = _kl_fit._next_gap
+    G = _kl_fit.GAP_MAX
+    # first windows (no earlier mean) and a decrease that does not decay: evaluate next time
+    assert gap(100.0, 1.0, np.nan, 2.0, 1e-4, True) == 1
+    assert gap(100.0, 1.0, 0.5, 2.0, 1e-4, True) == 1
+    # fast decay far above the threshold: a long gap, never more than GAP_MAX, even where
+    # the predicted count would overflow an integer (a decay of 1e-16 per iteration)
+    assert 1 < gap(1e4, 10.0, 100.0, 1.0, 1e-8, False) <= G
+    assert 1 <= gap(1.0, 1e-3, 1e-3 * (1 + 4e-16), 100.0, 1e-300, False) <= G
+    # within NEAR times the threshold every iteration is evaluated
+    assert gap(100.0, 100.0 * 1e-4 * 0.9 * _kl_fit.NEAR, 1.0, 1.0, 1e-4, False) == 1
+    # tol 0 in float64: nothing to watch once a rate is known
+    assert gap(100.0, 1.0, 2.0, 1.0, 0.0, False) == G
