@@ -133,7 +133,13 @@ def fit_section(path: Path) -> Section:
                  f"range from {np.min(res.restart_objectives):.6g} to "
                  f"{np.max(res.restart_objectives):.6g}.")
     if len(res.history):
-        sec.figure(plot_history(res), "Objective per iteration of the returned run.")
+        seen = int(np.isfinite(res.history).sum())
+        caption = "Objective per iteration of the returned run."
+        if seen < len(res.history):
+            caption = (f"Objective of the returned run at the {seen} of {len(res.history)} "
+                       "iterations where it was evaluated (marked; dense KL fits evaluate it "
+                       "only every few iterations while it falls fast).")
+        sec.figure(plot_history(res), caption)
     W = res.W_frame()
     sec.figure(plot_parts(W), "The parts (columns of W) on their strongest features.")
     sec.table(top_features(W), "Heaviest features of each part (weight).")

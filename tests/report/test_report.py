@@ -331,3 +331,22 @@ def test_renders_in_headless_chromium(report, tmp_path):
     assert pixels.shape == (2000, 1200)
     assert pixels.std() > 10 and (pixels < 128).mean() > 0.01  # not a blank page
 
+
+
+def test_fit_section_says_where_a_kl_objective_was_evaluated(tmp_path):
+    # a dense KL fit evaluates its objective only now and then: the figure's caption says at
+    # how many iterations (a Frobenius fit, every iteration, keeps the plain caption)
+    rng = np.random.default_rng(1)
+    X = rng.poisson(5.0, (30, 40)).astype(float)
+    for loss in ("kl", "frobenius"):
+        res = nmfbio.fit(X, 3, loss=loss, seed=0)
+        res.save(tmp_path / f"{loss}.h5")
+        (sec,) = find_sections([tmp_path / f"{loss}.h5"])
+        caption = sec.blocks[[type(b).__name__ for b in sec.blocks].index("FigureBlock")]
+        seen = int(np.isfinite(res.history).sum())
+        if loss == "kl":
+            assert seen < res.n_iter
+            assert f"at the {seen} of {res.n_iter} iterations where it was evaluated" in \
+                caption.caption
+        else:
+            assert seen == res.n_iter and caption.caption.startswith("Objective per iteration")
