@@ -405,13 +405,13 @@ def _fit_one(Xr, Xc, Xr32, Xc32, xlx, Mr, Mc, masked, W, Ht, l1_W, l1_H, update_
     losses = np.empty(n)
     none = np.empty(0)  # the W-step computes no loss
     single = True
-    state = np.array([np.inf, -1.0, np.nan, 0.0, 0.0])  # see _after
+    state = _new_state()
     for it in range(max_iter):
         if update_W:
             Hsum = _prepare(Ht, HT, HT32)
             _half(Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none, Mr, masked, 0, m)
         Wsum = _prepare(W, WT, WT32)
-        exact = it >= state[3] or it == max_iter - 1
+        exact = _evaluate_now(state, it, max_iter)
         _half(Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx, losses if exact else none, Mc,
               masked, 0, n)
         converged, single = _after(hist, it, exact, losses, W, Ht, l1_W, l1_H, tol, single,
@@ -419,6 +419,19 @@ def _fit_one(Xr, Xc, Xr32, Xc32, xlx, Mr, Mc, masked, W, Ht, l1_W, l1_H, update_
         if converged:
             return it + 1, True
     return max_iter, False
+
+
+@njit(inline="always", **_OPTS)
+def _new_state():
+    """The schedule's state before the first iteration (see :func:`_after`)."""
+    return np.array([np.inf, -1.0, np.nan, 0.0, 0.0])
+
+
+@njit(inline="always", **_OPTS)
+def _evaluate_now(state, it, max_iter):
+    """Whether iteration ``it`` evaluates the exact objective: when the schedule says so,
+    and always the last iteration (its objective is the result's)."""
+    return it >= state[3] or it == max_iter - 1
 
 
 @njit(inline="always", **_OPTS)
@@ -484,14 +497,14 @@ def _fit_wide(Xr, Xc, Xr32, Xc32, xlx, Mr, Mc, masked, W, Ht, l1_W, l1_H, update
     losses = np.empty(n)
     none = np.empty(0)  # the W-step computes no loss
     single = True
-    state = np.array([np.inf, -1.0, np.nan, 0.0, 0.0])  # see _after
+    state = _new_state()
     for it in range(max_iter):
         if update_W:
             Hsum = _prepare(Ht, HT, HT32)
             _side_by_side(_half, m, Xr, Xr32, HT, HT32, Hsum, l1w, W, single, xlx, none, Mr,
                           masked)
         Wsum = _prepare(W, WT, WT32)
-        exact = it >= state[3] or it == max_iter - 1
+        exact = _evaluate_now(state, it, max_iter)
         _side_by_side(_half, n, Xc, Xc32, WT, WT32, Wsum, l1h, Ht, single, xlx,
                       losses if exact else none, Mc, masked)
         converged, single = _after(hist, it, exact, losses, W, Ht, l1_W, l1_H, tol, single,
