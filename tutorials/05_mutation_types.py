@@ -174,7 +174,9 @@ save(plot_signatures(results["ID83"].signatures), OUT / "id83_signatures.png")
 # One mutational process leaves substitutions, doublets and indels at once. Two processes
 # with the same SBS96 spectrum but different indels are one signature to an SBS96 fit;
 # stacking the three catalogs of the same tumours (`sg.extract_joint`, shared exposures)
-# tells them apart.
+# tells them apart. As `extract` does, it first scales hypermutated tumours down
+# (`normalize="gmm"`), here by each tumour's total over all three types, so one factor per
+# tumour keeps its split between the types; the summary says what was done.
 
 # %%
 n = 120

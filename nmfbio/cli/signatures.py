@@ -120,7 +120,8 @@ def add_signatures(subparsers) -> None:
                               "signatures.<TYPE>.tsv and signatures.<TYPE>.png per type, "
                               "shares.tsv (each\n  signature's mutations by type), "
                               "exposures.tsv, rank_selection.tsv, stability.tsv,\n  "
-                              "joint.h5 and the plots.\n"
+                              "normalization.tsv (samples fitted by their total over all "
+                              "types),\n  joint.h5 and the plots.\n"
                               "In shards (one catalog; the rank selection is most of the "
                               "work):\n  nmfbio signatures extract cat.tsv --seed 0 --shard "
                               "1/4 -o shards/   # ... 4/4\n  nmfbio signatures extract cat.tsv "
@@ -396,14 +397,19 @@ def _run_extract_joint(args, ranks) -> int:
         raise NMFInputError("--reference matches one type; after a joint extraction run "
                             "'nmfbio signatures match OUT/signatures.<TYPE>.tsv --reference "
                             "...' for each type")
+    if args.volume:
+        raise NMFInputError("--volume refines the signatures of one catalog; a joint "
+                            "extraction of several catalogs has no minimum-volume "
+                            "refinement: leave --volume out")
     out, _ = _outdir(args, ["joint.h5"], args.catalog)
     res = sg.extract_joint({p: _read_catalog(p) for p in args.catalog}, ranks,
                            weights=args.weights, restarts=args.restarts,
                            resample=None if args.resample == "none" else args.resample,
                            seed=args.seed, rank=args.rank, choose=args.choose,
-                           merge=args.merge)
+                           normalize=_normalize(args.normalize), merge=args.merge)
     names = [*(f"signatures.{t}.{x}" for t in res.types for x in ("tsv", "png")),
-             "shares.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv", "joint.h5",
+             "shares.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv",
+             "normalization.tsv", "joint.h5",
              "exposures.png", "rank_selection.png", "stability.png"]
     with output_set(out, names, command="nmfbio signatures extract (joint)"):
         written = res.to_tsv(out)

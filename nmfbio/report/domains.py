@@ -48,6 +48,29 @@ def _stability_plot(stab: pd.DataFrame, sigs: pd.DataFrame, expo: pd.DataFrame, 
     return ax
 
 
+def _normalization(sec: Section, folder: Path) -> pd.DataFrame | None:
+    """Read ``normalization.tsv`` if the extraction wrote one; say in the section's summary
+    and parameters what was done. Returns the table (None without the file)."""
+    if not (folder / "normalization.tsv").is_file():
+        return None
+    path = sec.read(folder / "normalization.tsv")
+    note = path.read_text(encoding="utf-8").split("\n", 1)[0].lstrip("# ").strip()
+    table = read_table(sec, path, columns=("mutations", "fitted_as", "scaled"), skiprows=1)
+    sec.summary += (f" Sample normalisation: {note} (hypermutated samples would otherwise "
+                    "pull the fit towards their own signatures); exposures refitted on the "
+                    "raw counts.")
+    sec.params["sample normalisation"] = note
+    return table
+
+
+def _scaled_table(sec: Section, table: pd.DataFrame | None) -> None:
+    """The table of the samples scaled down, if any was."""
+    if table is not None and table["scaled"].astype(bool).any():
+        sec.table(table[table["scaled"].astype(bool)],
+                  "Samples scaled down before fitting: their mutations and the total they "
+                  "were fitted with.")
+
+
 def extract_section(folder: Path) -> Section:
     """``nmfbio signatures extract``: rank choice, stability, the profiles (with
     their reference matches when ``--reference`` was given) and the exposures."""
@@ -65,16 +88,7 @@ def extract_section(folder: Path) -> Section:
                    f"({expo.to_numpy().sum():.0f} mutations attributed). Rank rule: "
                    f"{sel.rule}.")
     sec.params = {"rank": k, **{f"rank selection {key}": v for key, v in sel.params.items()}}
-    norm_table = None
-    if (folder / "normalization.tsv").is_file():
-        path = sec.read(folder / "normalization.tsv")
-        note = path.read_text(encoding="utf-8").split("\n", 1)[0].lstrip("# ").strip()
-        norm_table = read_table(sec, path, columns=("mutations", "fitted_as", "scaled"),
-                                skiprows=1)
-        sec.summary += (f" Sample normalisation: {note} (hypermutated samples would "
-                        "otherwise pull the fit towards their own signatures); exposures "
-                        "refitted on the raw counts.")
-        sec.params["sample normalisation"] = note
+    norm_table = _normalization(sec, folder)
     sec.figure(sel.plot(), "Rank selection: held-out and training error per entry and the "
                "lowest signature stability against the number of signatures.")
     sec.figure(_stability_plot(stab, sigs, expo, sigs.columns),
@@ -100,10 +114,7 @@ def extract_section(folder: Path) -> Section:
     if pairs is not None:
         sec.table(pairs, "One-to-one (Hungarian) matches to the reference; match: cosine ≥ "
                   "0.9.")
-    if norm_table is not None and norm_table["scaled"].astype(bool).any():
-        sec.table(norm_table[norm_table["scaled"].astype(bool)],
-                  "Samples scaled down before fitting: their mutations and the total they "
-                  "were fitted with.")
+    _scaled_table(sec, norm_table)
     if (folder / "decomposition.tsv").is_file():
         sec.table(read_table(sec, folder / "decomposition.tsv"),
                   "Each de novo signature as a combination of reference signatures; novel: "
@@ -132,6 +143,7 @@ def joint_section(folder: Path) -> Section:
                    f"rule: {sel.rule}.")
     sec.params = {"rank": k, "types": ", ".join(types),
                   **{f"rank selection {key}": v for key, v in sel.params.items()}}
+    norm_table = _normalization(sec, folder)
     sec.figure(sel.plot(), "Rank selection: held-out and training error per entry and the "
                "lowest signature stability against the number of signatures.")
     sigs_all = []
@@ -151,6 +163,7 @@ def joint_section(folder: Path) -> Section:
                "Mutations of all types attributed to each signature per sample.")
     sec.table(shares, "Each joint signature's mutations by type (rows sum to 1).")
     sec.table(stab.set_axis(shares.index), "Stability of each joint signature.")
+    _scaled_table(sec, norm_table)
     return sec
 
 

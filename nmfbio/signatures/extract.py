@@ -39,7 +39,7 @@ from nmfbio.model_selection._shards import (
 from nmfbio.model_selection.consensus import ConsensusResult, consensus
 from nmfbio.model_selection.rank import RankSelection, plan_rank_selection, select_rank
 from nmfbio.signatures._catalog import catalog_frame, frame_type
-from nmfbio.signatures.normalize import normalize_catalog, scale_factors
+from nmfbio.signatures.normalize import normalization_table, normalize_catalog
 from nmfbio.solver import refit_H
 from nmfbio.solver.minvol import fit_minvol, volume_weight
 
@@ -146,15 +146,7 @@ class ExtractionResult(Stored):
     def normalization_table(self) -> pd.DataFrame:
         """Each sample's total, the total it was fitted with after the sample
         normalisation, and whether it was scaled down (``params["normalization"]``)."""
-        norm = self.params.get("normalization") or {}
-        totals = self.catalog.sum(axis=0).astype(float)
-        scaled = set(norm.get("scaled", []))
-        fitted = totals * scale_factors(totals, norm.get("applied"), norm.get("cutoff"))
-        table = pd.DataFrame({"mutations": totals, "fitted_as": fitted,
-                              "scaled": [str(c) in scaled for c in totals.index]})
-        table.index.name = "Samples"
-        table.attrs["note"] = norm.get("note", "")
-        return table
+        return normalization_table(self.catalog, self.params.get("normalization"))
 
     def to_tsv(self, outdir: str | os.PathLike) -> list[Path]:
         """Write the tables ``signatures.tsv`` (COSMIC layout), ``exposures.tsv``,
@@ -172,12 +164,7 @@ class ExtractionResult(Stored):
             The files written.
         """
         written = write_tables(outdir, [(self.signatures, "signatures.tsv", "Type")], self)
-        table = self.normalization_table()
-        path = Path(outdir) / "normalization.tsv"
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
-            f.write(f"# {table.attrs['note'] or 'no sample normalisation'}\n")
-            table.to_csv(f, sep="\t")
-        return [*written, path]
+        return [*written, write_normalization(outdir, self.normalization_table())]
 
     def plot_signatures(self):
         """The profiles of the de novo signatures in their type's layout (returns the Figure)."""
@@ -410,6 +397,16 @@ def write_tables(outdir, tables, result) -> list[Path]:
     result.selection.to_tsv(out / "rank_selection.tsv")
     written.append(out / "rank_selection.tsv")
     return written
+
+
+def write_normalization(outdir, table: pd.DataFrame) -> Path:
+    """Write a :func:`~nmfbio.signatures.normalize.normalization_table` as
+    ``normalization.tsv`` (first line: ``# `` and what was done), atomically; its path."""
+    path = Path(outdir) / "normalization.tsv"
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(f"# {table.attrs['note'] or 'no sample normalisation'}\n")
+        table.to_csv(f, sep="\t")
+    return path
 
 
 #: stopping of the minimum-volume refinement of the consensus signatures

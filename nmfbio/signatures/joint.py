@@ -32,8 +32,11 @@ from nmfbio.signatures.extract import (
     merge_duplicates,
     select_and_consensus,
     signature_names,
+    write_normalization,
     write_tables,
 )
+from nmfbio.signatures.normalize import normalization_table, normalize_catalog
+from nmfbio.solver import refit_H
 
 __all__ = ["JointExtractionResult", "extract_joint", "JOINT_WEIGHTS"]
 
@@ -59,7 +62,9 @@ class JointExtractionResult(Stored):
         Of the stacked (weighted) catalog.
     catalog : DataFrame (channels of all types × samples), the input counts
     params : dict
-        The options, ``types`` (in row order) and the ``weights`` applied to each type.
+        The options, ``types`` (in row order), the ``weights`` applied to each type and
+        ``normalization`` (what :func:`~nmfbio.signatures.normalize.normalize_catalog` did
+        to the samples).
     """
 
     signatures: pd.DataFrame
@@ -91,16 +96,24 @@ class JointExtractionResult(Stored):
         """Mutations of one type attributed to each signature per sample."""
         return self.exposures * self.shares[mutation_type]
 
+    def normalization_table(self) -> pd.DataFrame:
+        """Each sample's total over all types, the total it was fitted with after the
+        sample normalisation, and whether it was scaled down."""
+        return normalization_table(self.catalog, self.params.get("normalization"))
+
     def to_tsv(self, outdir: str | os.PathLike) -> list[Path]:
         """Write ``signatures.<TYPE>.tsv`` (COSMIC layout, one file per type),
-        ``shares.tsv`` (signatures × types), ``exposures.tsv``, ``stability.tsv`` and
-        ``rank_selection.tsv`` into ``outdir`` (atomically); the files written.
+        ``shares.tsv`` (signatures × types), ``exposures.tsv``, ``stability.tsv``,
+        ``rank_selection.tsv`` and ``normalization.tsv`` into ``outdir`` (atomically); the
+        files written.
 
         ``save(path)`` / ``JointExtractionResult.load(path)`` keep the whole result in one
         HDF5 file; ``nmfbio signatures extract A.tsv B.tsv ...`` writes these tables.
         """
         tables = [(self.signatures_of(t), f"signatures.{t}.tsv", "Type") for t in self.types]
-        return write_tables(outdir, [*tables, (self.shares, "shares.tsv", "signature")], self)
+        written = write_tables(outdir, [*tables, (self.shares, "shares.tsv", "signature")],
+                               self)
+        return [*written, write_normalization(outdir, self.normalization_table())]
 
     def plot_exposures(self, ax=None, relative=False):
         """Stacked exposure bars per sample, mutations of all types (returns the Axes)."""
@@ -113,7 +126,9 @@ class JointExtractionResult(Stored):
         rows = "; ".join(f"{name}: " + ", ".join(f"{t} {self.shares.loc[name, t]:.0%}"
                                                  for t in self.types)
                          for name in self.shares.index)
-        said = "".join(
+        norm = self.params.get("normalization")
+        said = f" Normalisation: {norm['note']}." if norm else ""
+        said += "".join(
             f" Consensus components {', '.join(str(c + 1) for c in m['components'])} were "
             f"merged into one signature (cosine {m['cosine']:.3f})."
             for m in self.params.get("merged", []))
@@ -124,7 +139,7 @@ class JointExtractionResult(Stored):
 
 def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "counts",
                   restarts=100, resample="poisson", repeats=12, cv_restarts=5, seed=None,
-                  rank=None, max_iter=1000, tol=1e-4,
+                  rank=None, max_iter=1000, tol=1e-4, normalize="gmm",
                   choose="largest", merge=MERGE_COSINE) -> JointExtractionResult:
     """Extract signatures of several mutation types at once, with shared exposures.
 
@@ -142,6 +157,11 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
         ``"counts"`` fits the counts as they are (the Poisson model of all mutations; the
         abundant SBS dominate the fit); ``"equal"`` scales each type so all types carry the
         same total weight (rare types count more; the fit is then on scaled counts).
+    normalize : {"gmm", "100X", "log2", "none"} or int, default "gmm"
+        Hypermutated samples scaled down before fitting, as in
+        :func:`~nmfbio.signatures.extract`, from each sample's total over all types (one
+        factor per sample, so its split between the types is kept; the ``"100X"`` floor
+        counts the channels of all types). The exposures are refitted on the raw counts.
 
     Returns
     -------
@@ -193,13 +213,18 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
     row_factor = np.repeat(factor, [len(f) for f in frames])
     seed = check_seed(seed)
     merge = _check_merge(merge)
-    fitted = C * row_factor[:, None]
+    normalized, norm = normalize_catalog(C, normalize)
+    fitted = normalized * row_factor[:, None]
     sel, k, con = select_and_consensus(fitted, ranks, restarts, resample,
                                        repeats, cv_restarts, seed, rank, max_iter, tol,
                                        choose)
     con, merged = merge_duplicates(con, fitted.to_numpy(dtype=float), merge,
                                    sizes=[len(f) for f in frames])
     k = con.W.shape[1]
+    H = con.H
+    if norm["scaled"]:  # the exposures of the raw (type-weighted) counts, signatures fixed
+        H, _ = refit_H((C * row_factor[:, None]).to_numpy(dtype=float), con.W, loss="kl",
+                       _warn=False)
     # back to raw counts: X_t ≈ (W_t / f_t) H
     W = con.W / row_factor[:, None]
     per_type = np.add.reduceat(W, np.cumsum([0] + [len(f) for f in frames[:-1]]), axis=0)
@@ -210,13 +235,14 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
                         index=pd.Index(list(C.index), name="Type"), columns=names)
     shares = pd.DataFrame((per_type / np.where(total > 0, total, 1.0)).T,
                           index=pd.Index(names, name="signature"), columns=types)
-    expo = pd.DataFrame(con.H.T * total, index=pd.Index(samples, name="Samples"),
+    expo = pd.DataFrame(H.T * total, index=pd.Index(samples, name="Samples"),
                         columns=names)
     params = dict(ranks=list(sel.params["ranks"]), rank=None if rank is None else int(rank),
                   restarts=int(restarts), resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), choose=choose, seed=seed,
                   max_iter=int(max_iter), tol=float(tol), types=types,
                   sizes=[len(f) for f in frames], weights=weights,
-                  type_weights=[float(x) for x in factor], merge=merge, merged=merged)
+                  type_weights=[float(x) for x in factor], normalization=norm,
+                  merge=merge, merged=merged)
     return JointExtractionResult(signatures=sigs, shares=shares, exposures=expo, rank=k,
                                  selection=sel, consensus=con, catalog=C, params=params)

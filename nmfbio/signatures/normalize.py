@@ -36,7 +36,7 @@ from nmfbio._warn import warn
 from nmfbio.errors import DataWarning, NMFInputError
 
 __all__ = ["NORMALIZATIONS", "GMM_MIN_SAMPLES", "normalize_catalog", "gmm_cutoff",
-           "scale_factors"]
+           "scale_factors", "normalization_table"]
 
 #: the named methods (an integer cutoff is accepted too)
 NORMALIZATIONS = ("gmm", "100X", "log2", "none")
@@ -182,3 +182,37 @@ def normalize_catalog(catalog: pd.DataFrame, method="gmm") -> tuple[pd.DataFrame
     return scaled, dict(method=method if isinstance(method, str) else int(method),
                         applied=applied if isinstance(applied, str) else int(applied),
                         cutoff=cutoff, scaled=scaled_names, note=note)
+
+
+def normalization_table(catalog: pd.DataFrame, info: dict | None) -> pd.DataFrame:
+    """Each sample's total, the total it was fitted with and whether it was scaled down.
+
+    Parameters
+    ----------
+    catalog : DataFrame (channels × samples)
+        The raw counts.
+    info : dict or None
+        What :func:`normalize_catalog` returned as its second value (an extraction's
+        ``params["normalization"]``); None: no normalisation.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``mutations``, ``fitted_as``, ``scaled``; ``attrs["note"]`` says what was done.
+
+    Examples
+    --------
+    >>> cat = pd.DataFrame({"a": [10, 10], "hyper": [500, 500]})
+    >>> _, info = normalize_catalog(cat, 200)
+    >>> normalization_table(cat, info)["fitted_as"].tolist()
+    [20.0, 200.0]
+    """
+    info = info or {}
+    totals = catalog.sum(axis=0).astype(float)
+    scaled = set(info.get("scaled", []))
+    fitted = totals * scale_factors(totals, info.get("applied"), info.get("cutoff"))
+    table = pd.DataFrame({"mutations": totals, "fitted_as": fitted,
+                          "scaled": [str(c) in scaled for c in totals.index]})
+    table.index.name = "Samples"
+    table.attrs["note"] = info.get("note", "")
+    return table

@@ -229,6 +229,13 @@ def test_joint_extraction_from_several_catalogs(tmp_path, capsys):
     np.testing.assert_allclose(ids.sum(axis=0), 1.0)
     assert (out / "signatures.ID83.png").stat().st_size > 10_000
     assert (out / "joint.h5").is_file() and not (out / "signatures.tsv").exists()
+    with open(out / "normalization.tsv", encoding="utf-8") as f:
+        assert f.readline().startswith("# 0 of 40 samples with more than 17,900 mutations")
+    assert main(["signatures", "extract", *map(str, paths), "--volume", "1", "-o",
+                 str(tmp_path / "j4")]) == 2
+    assert "a joint extraction of several catalogs has no minimum-volume" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "j4").exists()
     assert main(["signatures", "extract", *map(str, paths), "--reference", "x.tsv", "-o",
                  str(tmp_path / "j2")]) == 2
     assert "after a joint extraction run 'nmfbio signatures match" in capsys.readouterr().err

@@ -130,6 +130,7 @@ def test_one_section_per_result_kind(results, report):
         row = f'<th class="t">{denovo}</th><td class="t">{ref}</td>'
         assert row in sections[4] and row in sections[5]
     assert "Sample normalisation: " in sections[4] and "(the gmm cutoff)" in sections[4]
+    assert "joint signatures" in sections[8] and "Sample normalisation: " in sections[8]
     # software versions, inputs and parameters
     for name in ("nmfbio", "numpy", "scipy", "numba", "anndata", "python", "platform"):
         assert f'<th class="t">{name}</th>' in page

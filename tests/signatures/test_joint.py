@@ -98,3 +98,34 @@ def test_joint_merges_over_split_components():
     assert len(res.params["merged"]) == 1 and "were merged into one signature" in res.summary()
     for t in res.types:  # every type's block still sums to 1 per signature
         np.testing.assert_allclose(res.signatures_of(t).sum(axis=0), 1.0)
+
+
+def test_joint_normalisation_scales_hypermutators_and_refits_raw_exposures():
+    """A few tumours with 20× the mutations of one joint signature: scaled down by their
+    total over all types before fitting (one factor per tumour), exposures of the raw counts."""
+    cats, parts = _planted(n=120, seed=4)
+    rng = np.random.default_rng(9)
+    hyper = [f"t{j}" for j in rng.choice(120, 8, replace=False)]
+    extra = 20 * np.array([3000.0, 300.0, 600.0])
+    for t, scale in zip(("SBS96", "DBS78", "ID83"), extra, strict=True):
+        P = parts[t].to_numpy()[:, 2]
+        for name in hyper:
+            cats[t][name] += rng.poisson(P * scale)
+    res = sg.extract_joint(cats, ranks=range(2, 5), restarts=10, seed=0)
+    norm = res.params["normalization"]
+    assert norm["applied"] == "gmm" and sorted(norm["scaled"]) == sorted(hyper)
+    table = res.normalization_table()
+    assert table.loc[hyper, "fitted_as"].to_numpy() == pytest.approx(norm["cutoff"])
+    raw = sum(c.sum(axis=0) for c in cats.values())
+    np.testing.assert_allclose(table["mutations"], raw[table.index])
+    assert res.rank == 3
+    for t in res.types:
+        assert _recall(parts[t], res.signatures_of(t)) == 1.0, t
+    # exposures refitted on the raw counts: a hypermutator's exposures add up to its total
+    np.testing.assert_allclose(res.exposures.loc[hyper].sum(axis=1), raw[hyper], rtol=0.02)
+    assert "Normalisation: 8 of 120 samples" in res.summary()
+    plain = sg.extract_joint(cats, ranks=[3], restarts=4, seed=0, normalize="none")
+    assert plain.params["normalization"]["scaled"] == []
+    assert (plain.normalization_table()["fitted_as"] == raw[plain.catalog.columns]).all()
+    with pytest.raises(nmfbio.NMFInputError, match="normalize must be one of"):
+        sg.extract_joint(cats, normalize="zscore")
