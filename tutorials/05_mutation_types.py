@@ -261,4 +261,5 @@ assert np.allclose(back.to_numpy(), flat.to_numpy())
 # `nmfbio signatures opportunities GRCh37.fa --regions kit.bed -o exome.tsv`, then
 # `nmfbio signatures convert COSMIC_v3.4_SBS_GRCh37.txt --source genome.tsv --target
 # exome.tsv -o cosmic_exome.tsv`. In a workflow, `signatures: {context: ID83}` with
-# `reader: variants` counts the type from the VCFs before extraction (one type per run).
+# `reader: variants` counts the type from the VCFs before extraction;
+# `context: [SBS96, DBS78, ID83]` counts all three and extracts them jointly.

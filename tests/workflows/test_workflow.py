@@ -281,3 +281,50 @@ def test_variants_reader_counts_the_configured_type(tmp_path):
     assert (sigs / "signatures.png").is_file() and (tmp_path / "results" / "report.html").is_file()
     assert not (tmp_path / "INJ1").exists() and not (tmp_path / "INJ2").exists()
     assert _repo_files() == before
+
+
+def test_variants_reader_with_several_types_runs_a_joint_extraction(tmp_path):
+    """signatures.context [SBS96, ID83]: both catalogs counted from the same VCFs (equal to
+    SigProfilerMatrixGenerator's), one joint extraction of them (one profile per type,
+    shared exposures), the report shows it; a reference or a catalog reader is refused."""
+    import shutil
+
+    spmg = REPO / "tests" / "data" / "spmg"
+    vcfs = tmp_path / "calls"
+    vcfs.mkdir()
+    for vcf in (spmg / "vcf").glob("T*.vcf"):
+        shutil.copy(vcf, vcfs / vcf.name)
+    shutil.copy(spmg / "genome.fa", tmp_path / "genome.fa")
+    config = tmp_path / "joint.yaml"
+    config.write_text(
+        "input: calls\nreader: variants\ndomain: signatures\nseed: 0\nreport: true\n"
+        "signatures: {fasta: genome.fa, context: [SBS96, ID83], ranks: '1-2', restarts: 4}\n")
+    for extra, said in (("signatures: {reference: ref.tsv}", "leave the reference out"),
+                        ("reader: catalog", "set reader: variants (or give one type)")):
+        (tmp_path / "bad.yaml").write_text(extra + "\n")
+        done = _snakemake("-n", "--configfile", str(config), str(tmp_path / "bad.yaml"),
+                          "--directory", str(tmp_path), cwd=tmp_path)
+        assert done.returncode != 0 and said in done.stdout + done.stderr
+    done = _snakemake("--cores", "2", "--configfile", str(config), "--directory",
+                      str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    data = tmp_path / "results" / "data"
+    for t in ("SBS96", "ID83"):
+        ours = pd.read_csv(data / f"catalog.{t}.tsv", sep="\t", index_col=0)
+        theirs = pd.read_csv(spmg / f"fixt.{t}.all", sep="\t", index_col=0)
+        pd.testing.assert_frame_equal(ours.loc[theirs.index, theirs.columns], theirs,
+                                      check_dtype=False)
+    sigs = tmp_path / "results" / "signatures"
+    shares = pd.read_csv(sigs / "shares.tsv", sep="\t", index_col=0)
+    assert list(shares.columns) == ["SBS96", "ID83"]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    for t, n in (("SBS96", 96), ("ID83", 83)):
+        W = pd.read_csv(sigs / f"signatures.{t}.tsv", sep="\t", index_col=0)
+        assert W.shape == (n, len(shares)) and list(W.columns) == list(shares.index)
+        np.testing.assert_allclose(W.sum(axis=0), 1.0)
+    res = nmfbio.signatures.JointExtractionResult.load(sigs / "joint.h5")
+    assert res.types == ["SBS96", "ID83"] and res.params["seed"] == 0
+    assert res.params["normalization"]["applied"] == "100X"  # 4 samples: too few for gmm
+    page = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
+    assert "joint signatures over SBS96, ID83" in page
+    assert not (sigs / "shards").exists() and not (data / "catalog.tsv").exists()

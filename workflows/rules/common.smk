@@ -15,6 +15,12 @@ validate(config, "../schemas/config.schema.yaml")
 DATA = "results/data/data.h5ad"
 CATALOG = "results/data/catalog.tsv"
 DOMAIN = config["domain"]
+# signatures.context: one type, or several counted together (and extracted jointly)
+_CONTEXT = config["signatures"]["context"]
+CONTEXTS = [_CONTEXT] if isinstance(_CONTEXT, str) else list(_CONTEXT)
+JOINT = len(CONTEXTS) > 1
+# the catalogs `nmfbio signatures catalog` writes: -o catalog.tsv, or one per type
+CATALOGS = ([f"results/data/catalog.{t}.tsv" for t in CONTEXTS] if JOINT else [CATALOG])
 
 
 def _checked_config():
@@ -36,7 +42,7 @@ def _checked_config():
 
     generic = DOMAIN != "signatures"  # domain signatures has its own rank selection
     ranks = shard_ranks("rank_selection", generic)
-    shard_ranks("signatures", not generic)
+    shard_ranks("signatures", not generic and not JOINT)  # a joint extraction is one job
     con = config["consensus"]
     if generic and con["shards"] > con["restarts"]:
         raise ValueError(
@@ -56,9 +62,17 @@ def _checked_config():
         if not sig["fasta"]:
             raise ValueError("reader 'variants' counts mutations in their genome context: set "
                              "signatures.fasta to the FASTA the calls were made on")
-        if sig["context"] in ("SBS24", "SBS288", "SBS384") and not sig["annotation"]:
-            raise ValueError(f"signatures.context {sig['context']} needs the transcriptional "
+        stranded = [t for t in CONTEXTS if t in ("SBS24", "SBS288", "SBS384")]
+        if stranded and not sig["annotation"]:
+            raise ValueError(f"signatures.context {stranded[0]} needs the transcriptional "
                              "strand: set signatures.annotation to a GTF or BED of the genes")
+    elif JOINT:
+        raise ValueError(f"signatures.context lists {len(CONTEXTS)} types, which are counted "
+                         "from VCF/MAF calls: set reader: variants (or give one type)")
+    if JOINT and DOMAIN == "signatures" and sig["reference"]:
+        raise ValueError("signatures.reference matches one type; a joint extraction of "
+                         f"{', '.join(CONTEXTS)} writes signatures.<TYPE>.tsv per type: "
+                         "leave the reference out and run 'nmfbio signatures match' on each")
     return ranks
 
 
@@ -103,7 +117,7 @@ def annotation_files():
 def catalog_options():
     """--context / --annotation / --doublets of `nmfbio signatures catalog` (quoted)."""
     sig = config["signatures"]
-    opts = ["--context", sig["context"], "--doublets", sig["doublets"]]
+    opts = ["--context", ",".join(CONTEXTS), "--doublets", sig["doublets"]]
     if sig["annotation"]:
         opts += ["--annotation", input_path(sig["annotation"])]
     return shell_words(*opts)
@@ -170,10 +184,14 @@ def extract_options(final=False):
 
 
 def signatures_out():
-    """The files `nmfbio signatures extract` writes (with a reference, the matches too)."""
-    out = ["signatures.tsv", "exposures.tsv", "stability.tsv", "rank_selection.tsv",
-           "normalization.tsv", "signatures.png", "exposures.png", "rank_selection.png",
-           "stability.png"]
+    """The files `nmfbio signatures extract` writes (with a reference, the matches too;
+    for a joint extraction, each type's profiles, the shares and joint.h5)."""
+    common = ["exposures.tsv", "stability.tsv", "rank_selection.tsv", "normalization.tsv",
+              "exposures.png", "rank_selection.png", "stability.png"]
+    if JOINT:
+        return [*(f"signatures.{t}.{x}" for t in CONTEXTS for x in ("tsv", "png")),
+                "shares.tsv", "joint.h5", *common]
+    out = ["signatures.tsv", "signatures.png", *common]
     if config["signatures"]["reference"]:
         out += ["matches.tsv", "decomposition.tsv"]
     return out

@@ -2,55 +2,80 @@
 #   signatures  `nmfbio signatures extract` with its rank selection in shards
 #               (`--shard i/n`, then `--rank-shards`): the same signatures as one
 #               unsharded extraction; with signatures.reference also their matches to it
-#               and the known signatures refitted to every sample
+#               and the known signatures refitted to every sample. With several
+#               signatures.context types, one joint extraction of their catalogs (one job)
 #   programs    `nmfbio programs find` (gene selection, normalisation, consensus, usages)
 #               at the chosen rank, or choosing among programs.ranks
 #   assemblies  `nmfbio assemblies detect` on the spike data (assemblies.input or input)
 # Only the chosen domain's rules are asked for by `rule all`.
 
 
-rule signatures_rank_shard:
-    input:
-        DATA,
-    output:
-        "results/signatures/shards/rank-{i}-of-{n}.h5",
-    log:
-        "logs/signatures/shard-{i}-of-{n}.log",
-    conda:
-        "../envs/nmfbio.yaml"
-    params:
-        options=lambda wildcards: extract_options(),  # already quoted word by word
-        outdir=lambda wildcards, output: Path(output[0]).parent,
-    threads: config["threads"]
-    resources:
-        mem_mb=resources_of("signatures_rank_shard", "mem_mb"),
-        runtime=resources_of("signatures_rank_shard", "runtime"),
-    shell:
-        "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input:q} {params.options} "
-        "--shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} > {log:q} 2>&1"
+if JOINT:  # several types counted from the same calls: one joint extraction (not sharded)
+
+    rule signatures_joint:
+        input:
+            CATALOGS,
+        output:
+            [f"results/signatures/{name}" for name in signatures_out()],
+        log:
+            "logs/signatures/extract.log",
+        conda:
+            "../envs/nmfbio.yaml"
+        params:
+            options=lambda wildcards: extract_options(final=True),  # already quoted
+            outdir=lambda wildcards, output: Path(output[0]).parent,
+        threads: config["threads"]
+        resources:
+            mem_mb=resources_of("signatures_extract", "mem_mb"),
+            runtime=resources_of("signatures_extract", "runtime"),
+        shell:
+            "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input:q} "
+            "{params.options} -o {params.outdir:q} > {log:q} 2>&1"
+
+else:
+
+    rule signatures_rank_shard:
+        input:
+            DATA,
+        output:
+            "results/signatures/shards/rank-{i}-of-{n}.h5",
+        log:
+            "logs/signatures/shard-{i}-of-{n}.log",
+        conda:
+            "../envs/nmfbio.yaml"
+        params:
+            options=lambda wildcards: extract_options(),  # already quoted word by word
+            outdir=lambda wildcards, output: Path(output[0]).parent,
+        threads: config["threads"]
+        resources:
+            mem_mb=resources_of("signatures_rank_shard", "mem_mb"),
+            runtime=resources_of("signatures_rank_shard", "runtime"),
+        shell:
+            "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input:q} {params.options} "
+            "--shard {wildcards.i}/{wildcards.n} -o {params.outdir:q} > {log:q} 2>&1"
 
 
-rule signatures_extract:
-    input:
-        catalog=DATA,
-        shards=signature_shards(),
-        reference=reference_files,
-    output:
-        [f"results/signatures/{name}" for name in signatures_out()],
-    log:
-        "logs/signatures/extract.log",
-    conda:
-        "../envs/nmfbio.yaml"
-    params:
-        options=lambda wildcards: extract_options(final=True),  # already quoted
-        outdir=lambda wildcards, output: Path(output[0]).parent,
-    threads: config["threads"]
-    resources:
-        mem_mb=resources_of("signatures_extract", "mem_mb"),
-        runtime=resources_of("signatures_extract", "runtime"),
-    shell:
-        "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input.catalog:q} "
-        "{params.options} --rank-shards {input.shards:q} -o {params.outdir:q} > {log:q} 2>&1"
+    rule signatures_extract:
+        input:
+            catalog=DATA,
+            shards=signature_shards(),
+            reference=reference_files,
+        output:
+            [f"results/signatures/{name}" for name in signatures_out()],
+        log:
+            "logs/signatures/extract.log",
+        conda:
+            "../envs/nmfbio.yaml"
+        params:
+            options=lambda wildcards: extract_options(final=True),  # already quoted
+            outdir=lambda wildcards, output: Path(output[0]).parent,
+        threads: config["threads"]
+        resources:
+            mem_mb=resources_of("signatures_extract", "mem_mb"),
+            runtime=resources_of("signatures_extract", "runtime"),
+        shell:
+            "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input.catalog:q} "
+            "{params.options} --rank-shards {input.shards:q} -o {params.outdir:q} > {log:q} 2>&1"
 
 
 if config["signatures"]["reference"]:  # refitting needs a reference set
