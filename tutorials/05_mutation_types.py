@@ -176,7 +176,8 @@ save(plot_signatures(results["ID83"].signatures), OUT / "id83_signatures.png")
 # stacking the three catalogs of the same tumours (`sg.extract_joint`, shared exposures)
 # tells them apart. As `extract` does, it first scales hypermutated tumours down
 # (`normalize="gmm"`), here by each tumour's total over all three types, so one factor per
-# tumour keeps its split between the types; the summary says what was done.
+# tumour keeps its split between the types (the cutoff's floor, 100 mutations per channel,
+# then counts the channels of all three); the summary says what was done.
 
 # %%
 n = 120

@@ -320,6 +320,11 @@ def _run_extract(args) -> int:
         _check_shard_args(args)
     if len(args.catalog) > 1:
         return _run_extract_joint(args, ranks)
+    if args.weights != "counts":
+        from nmfbio.errors import NMFInputError
+
+        raise NMFInputError("--weights weighs the types of a joint extraction of several "
+                            "catalogs; one catalog has one type: leave --weights out")
     if args.shard is not None:
         return _run_extract_shard(args, ranks)
     out, _ = _outdir(args, ["signatures.tsv", "exposures.tsv"], args.catalog)

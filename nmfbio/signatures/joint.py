@@ -97,8 +97,8 @@ class JointExtractionResult(Stored):
         return self.exposures * self.shares[mutation_type]
 
     def normalization_table(self) -> pd.DataFrame:
-        """Each sample's total over all types, the total it was fitted with after the
-        sample normalisation, and whether it was scaled down."""
+        """Each sample's total over all types, its total after the sample normalisation
+        (before any type weights of ``weights="equal"``), and whether it was scaled down."""
         return normalization_table(self.catalog, self.params.get("normalization"))
 
     def to_tsv(self, outdir: str | os.PathLike) -> list[Path]:
@@ -156,7 +156,8 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
     weights : {"counts", "equal"}, default "counts"
         ``"counts"`` fits the counts as they are (the Poisson model of all mutations; the
         abundant SBS dominate the fit); ``"equal"`` scales each type so all types carry the
-        same total weight (rare types count more; the fit is then on scaled counts).
+        same total weight in what is fitted, after the sample normalisation (rare types count
+        more; the fit is then on scaled counts).
     normalize : {"gmm", "100X", "log2", "none"} or int, default "gmm"
         Hypermutated samples scaled down before fitting, as in
         :func:`~nmfbio.signatures.extract`, from each sample's total over all types (one
@@ -207,13 +208,18 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
     totals = np.array([f.to_numpy().sum() for f in frames])
     if (totals <= 0).any():
         raise NMFInputError(f"the {types[int(np.argmin(totals))]} catalog has no mutations")
-    factor = (np.ones(len(frames)) if weights == "counts"
-              else totals.sum() / (len(frames) * totals))
     C = pd.concat(frames, axis=0)
-    row_factor = np.repeat(factor, [len(f) for f in frames])
+    sizes = [len(f) for f in frames]
     seed = check_seed(seed)
     merge = _check_merge(merge)
     normalized, norm = normalize_catalog(C, normalize)
+    # "equal": the types' weights from what is fitted (after the sample normalisation, which
+    # changes the types' totals when the scaled samples have their own split between types)
+    fitted_totals = np.add.reduceat(normalized.to_numpy(dtype=float).sum(axis=1),
+                                    np.cumsum([0, *sizes[:-1]]))
+    factor = (np.ones(len(frames)) if weights == "counts"
+              else fitted_totals.sum() / (len(frames) * fitted_totals))
+    row_factor = np.repeat(factor, sizes)
     fitted = normalized * row_factor[:, None]
     sel, k, con = select_and_consensus(fitted, ranks, restarts, resample,
                                        repeats, cv_restarts, seed, rank, max_iter, tol,

@@ -231,6 +231,15 @@ def test_joint_extraction_from_several_catalogs(tmp_path, capsys):
     assert (out / "joint.h5").is_file() and not (out / "signatures.tsv").exists()
     with open(out / "normalization.tsv", encoding="utf-8") as f:
         assert f.readline().startswith("# 0 of 40 samples with more than 17,900 mutations")
+    # --normalize reaches the joint extraction (it was once accepted and ignored)
+    assert main(["signatures", "extract", *map(str, paths), "--ranks", "2", "--restarts", "4",
+                 "--seed", "0", "--normalize", "3000", "-o", str(tmp_path / "j5")]) == 0
+    table = pd.read_csv(tmp_path / "j5" / "normalization.tsv", sep="\t", index_col=0,
+                        skiprows=1)
+    assert table["scaled"].any() and table["fitted_as"].max() == pytest.approx(3000)
+    assert main(["signatures", "extract", str(paths[0]), "--weights", "equal", "-o",
+                 str(tmp_path / "j6")]) == 2
+    assert "one catalog has one type: leave --weights out" in capsys.readouterr().err
     assert main(["signatures", "extract", *map(str, paths), "--volume", "1", "-o",
                  str(tmp_path / "j4")]) == 2
     assert "a joint extraction of several catalogs has no minimum-volume" in (

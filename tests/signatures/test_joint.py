@@ -129,3 +129,21 @@ def test_joint_normalisation_scales_hypermutators_and_refits_raw_exposures():
     assert (plain.normalization_table()["fitted_as"] == raw[plain.catalog.columns]).all()
     with pytest.raises(nmfbio.NMFInputError, match="normalize must be one of"):
         sg.extract_joint(cats, normalize="zscore")
+
+
+def test_equal_weights_are_equal_in_what_is_fitted_after_normalisation():
+    """Indel-heavy hypermutators (as MSI tumours are) change the types' totals when they are
+    scaled down: "equal" weights the types by what is fitted, so each carries a third."""
+    cats, parts = _planted(n=60, seed=2)
+    rng = np.random.default_rng(3)
+    hyper = [f"t{j}" for j in rng.choice(60, 5, replace=False)]
+    for t, scale in (("SBS96", 20_000.0), ("DBS78", 2_000.0), ("ID83", 60_000.0)):
+        for name in hyper:
+            cats[t][name] += rng.poisson(parts[t].to_numpy()[:, 0] * scale)
+    res = sg.extract_joint(cats, ranks=[3], restarts=4, seed=0, weights="equal")
+    assert sorted(res.params["normalization"]["scaled"]) == sorted(hyper)
+    table = res.normalization_table()
+    factor = table["fitted_as"] / table["mutations"]
+    fitted = [float((cats[t] * factor[cats[t].columns]).to_numpy().sum()) * w
+              for t, w in zip(res.types, res.params["type_weights"], strict=True)]
+    np.testing.assert_allclose(fitted, np.mean(fitted), rtol=1e-9)

@@ -117,6 +117,11 @@ def test_every_config_key_refuses_shell_syntax_by_name(tmp_path):
             validate(config, str(REPO / "workflows" / "schemas" / "config.schema.yaml"))
         where = "".join(f"[{part!r}]" for part in key.split("."))
         assert f"On instance{where}" in str(info.value), key
+    # a key that also takes a list: shell syntax as an item is refused too
+    with pytest.raises(Exception, match="Error validating config file") as info:
+        validate({"input": "data.tsv", "signatures": {"context": ["SBS96", HOSTILE]}},
+                 str(REPO / "workflows" / "schemas" / "config.schema.yaml"))
+    assert "On instance['signatures']['context']" in str(info.value)
     # the exploit through snakemake itself: refused, named, nothing run
     (tmp_path / "bad.yaml").write_text(f"layer: {HOSTILE!r}\n")
     done = _snakemake("--cores", "1", "--configfile", str(TEST_CONFIG),
@@ -298,9 +303,11 @@ def test_variants_reader_with_several_types_runs_a_joint_extraction(tmp_path):
     config = tmp_path / "joint.yaml"
     config.write_text(
         "input: calls\nreader: variants\ndomain: signatures\nseed: 0\nreport: true\n"
-        "signatures: {fasta: genome.fa, context: [SBS96, ID83], ranks: '1-2', restarts: 4}\n")
+        "signatures: {fasta: genome.fa, context: [SBS96, ID83], ranks: '1-2', restarts: 4,\n"
+        "             normalize: 1000, weights: equal}\n")
     for extra, said in (("signatures: {reference: ref.tsv}", "leave the reference out"),
-                        ("reader: catalog", "set reader: variants (or give one type)")):
+                        ("reader: catalog", "set reader: variants (or give one type)"),
+                        ("domain: none", "domain none models one matrix: give one type")):
         (tmp_path / "bad.yaml").write_text(extra + "\n")
         done = _snakemake("-n", "--configfile", str(config), str(tmp_path / "bad.yaml"),
                           "--directory", str(tmp_path), cwd=tmp_path)
@@ -324,7 +331,9 @@ def test_variants_reader_with_several_types_runs_a_joint_extraction(tmp_path):
         np.testing.assert_allclose(W.sum(axis=0), 1.0)
     res = nmfbio.signatures.JointExtractionResult.load(sigs / "joint.h5")
     assert res.types == ["SBS96", "ID83"] and res.params["seed"] == 0
-    assert res.params["normalization"]["applied"] == "100X"  # 4 samples: too few for gmm
+    # the config's options reached the extraction
+    assert res.params["normalization"]["method"] == 1000 and res.params["weights"] == "equal"
+    assert res.params["restarts"] == 4 and res.params["ranks"] == [1, 2]
     page = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
     assert "joint signatures over SBS96, ID83" in page
     assert not (sigs / "shards").exists() and not (data / "catalog.tsv").exists()

@@ -69,6 +69,10 @@ def _checked_config():
     elif JOINT:
         raise ValueError(f"signatures.context lists {len(CONTEXTS)} types, which are counted "
                          "from VCF/MAF calls: set reader: variants (or give one type)")
+    if JOINT and DOMAIN != "signatures":
+        raise ValueError(f"signatures.context lists {len(CONTEXTS)} types, for a joint "
+                         f"extraction (domain signatures); domain {DOMAIN} models one "
+                         "matrix: give one type")
     if JOINT and DOMAIN == "signatures" and sig["reference"]:
         raise ValueError("signatures.reference matches one type; a joint extraction of "
                          f"{', '.join(CONTEXTS)} writes signatures.<TYPE>.tsv per type: "
@@ -178,6 +182,8 @@ def extract_options(final=False):
                  sig["merge"]]
         if config["rank"] != "auto":
             opts += ["--rank", config["rank"]]
+        if JOINT:
+            opts += ["--weights", sig["weights"]]
         if sig["reference"]:
             opts += ["--reference", input_path(sig["reference"])]
     return shell_words(*opts)

@@ -26,8 +26,8 @@ if JOINT:  # several types counted from the same calls: one joint extraction (no
             outdir=lambda wildcards, output: Path(output[0]).parent,
         threads: config["threads"]
         resources:
-            mem_mb=resources_of("signatures_extract", "mem_mb"),
-            runtime=resources_of("signatures_extract", "runtime"),
+            mem_mb=resources_of("signatures_joint", "mem_mb"),
+            runtime=resources_of("signatures_joint", "runtime"),
         shell:
             "NUMBA_NUM_THREADS={threads} nmfbio signatures extract {input:q} "
             "{params.options} -o {params.outdir:q} > {log:q} 2>&1"
