@@ -173,13 +173,14 @@ def test_sharded_rank_selection_gives_the_unsharded_extraction(tmp_path):
     """The rank selection split into shards (scored separately, saved, loaded) and combined by
     extract gives exactly the unsharded extraction; shards of other data, options or an
     incomplete set are refused."""
-    from nmfbio.signatures.extract import extract_rank_shard
+    from nmfbio.signatures.extract import HOLDOUT, extract_rank_shard
 
     cat, _, _ = cohort(3, 80, 5)
     cat.iloc[:, :4] *= 30  # hypermutated samples: the shards see the normalised catalog
     opts = dict(repeats=3, cv_restarts=2, seed=4)
     full = sg.extract(cat, range(1, 6), restarts=10, **opts)
     assert full.params["normalization"]["scaled"]
+    assert full.selection.params["holdout"] == HOLDOUT == 0.05  # extract's own hold-out
     paths = []
     for i in (1, 2, 3):
         part = extract_rank_shard(cat, range(1, 6), shard=f"{i}/3", **opts)
