@@ -210,13 +210,13 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
         raise NMFInputError(f"the {types[int(np.argmin(totals))]} catalog has no mutations")
     C = pd.concat(frames, axis=0)
     sizes = [len(f) for f in frames]
+    starts = np.cumsum([0, *sizes[:-1]])  # each type's first row in the stacked catalog
     seed = check_seed(seed)
     merge = _check_merge(merge)
     normalized, norm = normalize_catalog(C, normalize)
     # "equal": the types' weights from what is fitted (after the sample normalisation, which
     # changes the types' totals when the scaled samples have their own split between types)
-    fitted_totals = np.add.reduceat(normalized.to_numpy(dtype=float).sum(axis=1),
-                                    np.cumsum([0, *sizes[:-1]]))
+    fitted_totals = np.add.reduceat(normalized.to_numpy(dtype=float).sum(axis=1), starts)
     factor = (np.ones(len(frames)) if weights == "counts"
               else fitted_totals.sum() / (len(frames) * fitted_totals))
     row_factor = np.repeat(factor, sizes)
@@ -225,7 +225,7 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
                                        repeats, cv_restarts, seed, rank, max_iter, tol,
                                        choose)
     con, merged = merge_duplicates(con, fitted.to_numpy(dtype=float), merge,
-                                   sizes=[len(f) for f in frames])
+                                   sizes=sizes)
     k = con.W.shape[1]
     H = con.H
     if norm["scaled"]:  # the exposures of the raw (type-weighted) counts, signatures fixed
@@ -233,10 +233,10 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
                        _warn=False)
     # back to raw counts: X_t ≈ (W_t / f_t) H
     W = con.W / row_factor[:, None]
-    per_type = np.add.reduceat(W, np.cumsum([0] + [len(f) for f in frames[:-1]]), axis=0)
+    per_type = np.add.reduceat(W, starts, axis=0)
     total = per_type.sum(axis=0)
     names = signature_names(k, "Joint")
-    blocks = per_type[np.repeat(np.arange(len(frames)), [len(f) for f in frames])]
+    blocks = per_type[np.repeat(np.arange(len(frames)), sizes)]
     sigs = pd.DataFrame(W / np.where(blocks > 0, blocks, 1.0),
                         index=pd.Index(list(C.index), name="Type"), columns=names)
     shares = pd.DataFrame((per_type / np.where(total > 0, total, 1.0)).T,
@@ -247,7 +247,7 @@ def extract_joint(catalogs: Mapping, ranks=range(1, 16), *, weights: str = "coun
                   restarts=int(restarts), resample=resample or "none", repeats=int(repeats),
                   cv_restarts=int(cv_restarts), choose=choose, seed=seed,
                   max_iter=int(max_iter), tol=float(tol), types=types,
-                  sizes=[len(f) for f in frames], weights=weights,
+                  sizes=sizes, weights=weights,
                   type_weights=[float(x) for x in factor], normalization=norm,
                   merge=merge, merged=merged)
     return JointExtractionResult(signatures=sigs, shares=shares, exposures=expo, rank=k,

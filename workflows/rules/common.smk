@@ -73,7 +73,7 @@ def _checked_config():
         raise ValueError(f"signatures.context lists {len(CONTEXTS)} types, for a joint "
                          f"extraction (domain signatures); domain {DOMAIN} models one "
                          "matrix: give one type")
-    if JOINT and DOMAIN == "signatures" and sig["reference"]:
+    if JOINT and sig["reference"]:  # (a list outside domain signatures is refused above)
         raise ValueError("signatures.reference matches one type; a joint extraction of "
                          f"{', '.join(CONTEXTS)} writes signatures.<TYPE>.tsv per type: "
                          "leave the reference out and run 'nmfbio signatures match' on each")
